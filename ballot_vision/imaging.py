@@ -1,0 +1,95 @@
+"""Small pure image helpers shared by the stages (no state, inputs never modified)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def to_gray(bgr: np.ndarray) -> np.ndarray:
+    """Luma of a BGR image.
+
+    Parameters
+    ----------
+    bgr : (M, N, 3) uint8 ndarray, or (M, N) already grey
+
+    Returns
+    -------
+    gray : (M, N) uint8 ndarray
+    """
+    if bgr.ndim == 2:
+        return bgr
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+
+
+def paper_level(gray: np.ndarray, *, kernel_px: int) -> np.ndarray:
+    """Estimate the local brightness of the paper under the lighting.
+
+    A grey closing removes dark features narrower than ``kernel_px`` (printed lines, text,
+    pen strokes) but keeps steps such as a hard shadow's edge, so dividing by it flattens
+    shadows and gradients without erasing the strokes.
+
+    Returns
+    -------
+    level : (M, N) float32 ndarray, ≥ 1
+    """
+    k = max(3, int(kernel_px) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    closed = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel)
+    closed = cv2.GaussianBlur(closed, (0, 0), k / 6)
+    return np.maximum(closed.astype(np.float32), 1.0)
+
+
+def relative_darkness(gray: np.ndarray, *, kernel_px: int) -> np.ndarray:
+    """How much darker than the surrounding paper each pixel is: 0 (paper) to 1 (black).
+
+    Returns
+    -------
+    darkness : (M, N) float32 ndarray in [0, 1]
+    """
+    level = paper_level(gray, kernel_px=kernel_px)
+    return np.clip(1.0 - gray.astype(np.float32) / level, 0.0, 1.0)
+
+
+def chroma(bgr: np.ndarray) -> np.ndarray:
+    """Colourfulness per pixel (distance from grey in Lab a*, b*), 0 for grey.
+
+    Returns
+    -------
+    chroma : (M, N) float32 ndarray, roughly 0–128
+    """
+    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
+    return np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0)
+
+
+def order_quad(points: np.ndarray, right_xy: np.ndarray, down_xy: np.ndarray) -> np.ndarray:
+    """Order 4 corners as top-left, top-right, bottom-right, bottom-left in a given frame.
+
+    Parameters
+    ----------
+    points : (4, 2) float ndarray, (x, y) image coordinates
+    right_xy, down_xy : (2,) float ndarray
+        Unit vectors, in image coordinates, of the frame's +x (right) and +y (down).
+
+    Returns
+    -------
+    ordered : (4, 2) float32 ndarray
+    """
+    pts = np.asarray(points, dtype=np.float32).reshape(4, 2)
+    centre = pts.mean(axis=0)
+    u = (pts - centre) @ right_xy
+    v = (pts - centre) @ down_xy
+    angle = np.arctan2(v, u)  # -pi..pi, 0 = right, pi/2 = down
+    # Sort by angle starting from top-left (angle -3pi/4) going clockwise in the frame.
+    order = np.argsort((angle + 3 * np.pi / 4) % (2 * np.pi))
+    return pts[order]
+
+
+def resize_long_side(image: np.ndarray, long_side_px: int) -> tuple[np.ndarray, float]:
+    """Shrink ``image`` so its long side is at most ``long_side_px``; returns it and the scale."""
+    h, w = image.shape[:2]
+    scale = min(1.0, long_side_px / max(h, w))
+    if scale >= 1.0:
+        return image, 1.0
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale

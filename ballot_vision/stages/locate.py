@@ -1,0 +1,331 @@
+"""Locate the option table in a photo: its cells, its rows and which way is up.
+
+The table is the most reliable structure on a ballot: its rules form one connected ink
+component whose holes are the cells, two per row (the wide name cell and the square cell
+on its right). Cells survive what breaks other cues: a cluttered background (no page edge
+needed), a corner out of frame, a pen mark inside a square, a crease across the table.
+From the name-cell → square-cell direction we also get the orientation (0/90/180/270 and
+anything between) without OCR.
+
+Coordinates are image (x, y) pixels of the photo as given (EXIF orientation applied).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..imaging import order_quad, relative_darkness, to_gray
+
+#: Pixels darker than the local paper by this share are ink (printed or pen).
+INK_DARKNESS = 0.22
+#: A hole smaller than this share of the image's long side (squared) cannot be a cell.
+MIN_CELL_SIDE_FRACTION = 1 / 90
+#: Name cell / square cell area ratio of a table row. 2021: 156 × 30 vs 30 × 30 → 5.2;
+#: 2023 A5: 108 × 22 vs 24 × 22 → 4.5. A wide margin covers printing differences and tilt.
+ROW_AREA_RATIO = (2.2, 10.0)
+
+
+@dataclass(frozen=True)
+class LocateFailure:
+    """A falsy result: the table was not found, and why."""
+
+    reason: str
+
+    def __bool__(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class RowCells:
+    """One table row as seen in the photo.
+
+    Quads are (4, 2) float32 arrays of (x, y) photo pixels ordered top-left, top-right,
+    bottom-right, bottom-left in the ballot's own frame. Either may be None when that cell
+    was not seen (occluded, out of frame, broken rule).
+    """
+
+    name_quad: np.ndarray | None
+    square_quad: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class TableObservation:
+    """The table found in a photo.
+
+    rows : rows from the top of the ballot down; None for a row known to exist (between
+        two seen rows) but not seen itself.
+    right_xy, down_xy : (2,) unit vectors, the ballot's +x and +y in photo pixels.
+    rotation_deg : the ballot's in-plane rotation in the photo (degrees, counter-clockwise
+        positive as seen on screen), and ``quarter_turns`` its nearest multiple of 90.
+    pitch_px : median distance between consecutive rows, photo pixels.
+    rows_above, rows_below : rows the table's outline suggests beyond the seen ones.
+    """
+
+    rows: tuple[RowCells | None, ...]
+    right_xy: np.ndarray
+    down_xy: np.ndarray
+    rotation_deg: float
+    pitch_px: float
+    name_to_square_ratio: float | None
+    rows_above: int = 0
+    rows_below: int = 0
+
+    @property
+    def quarter_turns(self) -> int:
+        return int(round(self.rotation_deg / 90.0)) % 4
+
+    @property
+    def n_seen(self) -> int:
+        return sum(1 for r in self.rows if r is not None)
+
+
+@dataclass(frozen=True)
+class _Cell:
+    quad: np.ndarray  # (4, 2) float32, unordered
+    area: float
+    centre: np.ndarray  # (2,)
+    parent: int
+    index: int
+    has_square: bool  # a heavy-bordered square sits inside
+
+
+def ink_mask(gray: np.ndarray) -> np.ndarray:
+    """Binary mask of everything printed or written (uint8 0/255).
+
+    The paper-level kernel is a fraction of the image size so that it is wider than any
+    printed rule or pen stroke at any plausible framing.
+    """
+    kernel_px = max(9, max(gray.shape) // 60)
+    dark = relative_darkness(gray, kernel_px=kernel_px)
+    mask = (dark > INK_DARKNESS).astype(np.uint8) * 255
+    # Close 1-px breaks in faint, blurred rules so that cells stay closed holes.
+    return cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+
+
+def _as_quad(contour: np.ndarray) -> np.ndarray | None:
+    """A convex quadrilateral approximating ``contour``, or None if it is not one."""
+    area = cv2.contourArea(contour)
+    if area <= 0:
+        return None
+    hull = cv2.convexHull(contour)
+    peri = cv2.arcLength(hull, True)
+    for eps in (0.02, 0.035, 0.05):
+        approx = cv2.approxPolyDP(hull, eps * peri, True)
+        if len(approx) == 4:
+            break
+    else:
+        return None
+    quad = approx.reshape(4, 2).astype(np.float32)
+    quad_area = cv2.contourArea(quad)
+    # The hole must fill its quad (a cell), not be a ragged blob that happens to fit one.
+    if quad_area <= 0 or area / quad_area < 0.85:
+        return None
+    sides = np.linalg.norm(quad - np.roll(quad, 1, axis=0), axis=1)
+    if sides.min() < 0.15 * sides.max():
+        return None
+    return quad
+
+
+def _depths(hierarchy: np.ndarray) -> np.ndarray:
+    parents = hierarchy[:, 3]
+    depth = np.full(len(parents), -1, dtype=np.int32)
+    for i in range(len(parents)):
+        chain = []
+        j = i
+        while j != -1 and depth[j] == -1:
+            chain.append(j)
+            j = parents[j]
+        base = -1 if j == -1 else depth[j]
+        for k in reversed(chain):
+            base += 1
+            depth[k] = base
+    return depth
+
+
+def _has_square_inside(index: int, contours, hierarchy: np.ndarray, cell_area: float) -> bool:
+    """True when a component inside the cell hole is a bordered square (outline + hole)."""
+    child = hierarchy[index, 2]
+    while child != -1:
+        area = cv2.contourArea(contours[child])
+        if 0.12 * cell_area <= area <= 0.75 * cell_area:
+            quad = _as_quad(contours[child])
+            if quad is not None:
+                return True
+        child = hierarchy[child, 0]
+    return False
+
+
+def find_cells(ink: np.ndarray, contours, hierarchy: np.ndarray | None) -> list[_Cell]:
+    """Every quadrilateral hole in the ink that is big enough to be a table cell.
+
+    ``contours, hierarchy`` are ``cv2.findContours(ink, RETR_TREE, ...)`` with the
+    hierarchy's first axis dropped.
+    """
+    if hierarchy is None:
+        return []
+    depth = _depths(hierarchy)
+    min_side = max(ink.shape) * MIN_CELL_SIDE_FRACTION
+    cells = []
+    for i, contour in enumerate(contours):
+        if depth[i] % 2 == 0:  # outer boundaries; cells are holes
+            continue
+        area = cv2.contourArea(contour)
+        if area < min_side * min_side or area > 0.5 * ink.size:
+            continue
+        quad = _as_quad(contour)
+        if quad is None:
+            continue
+        cells.append(
+            _Cell(
+                quad=quad,
+                area=float(area),
+                centre=quad.mean(axis=0),
+                parent=int(hierarchy[i, 3]),
+                index=i,
+                has_square=_has_square_inside(i, contours, hierarchy, area),
+            )
+        )
+    return cells
+
+
+def _shared_edge(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
+    """Whether two quads have two corners each within ``tol`` pixels of the other's."""
+    d = np.linalg.norm(a[:, None, :] - b[None, :, :], axis=2)
+    return int((d.min(axis=1) < tol).sum()) >= 2
+
+
+def _pair_rows(cells: list[_Cell]) -> list[tuple[_Cell, _Cell]]:
+    """(name cell, square cell) pairs: neighbours under one grid, area ratio of a row."""
+    pairs = []
+    for sq in cells:
+        best = None
+        for nm in cells:
+            if nm is sq or nm.parent != sq.parent:
+                continue
+            ratio = nm.area / sq.area
+            if not ROW_AREA_RATIO[0] <= ratio <= ROW_AREA_RATIO[1]:
+                continue
+            tol = max(6.0, 0.25 * np.sqrt(sq.area))
+            if _shared_edge(nm.quad, sq.quad, tol):
+                score = abs(np.log(ratio / 5.0)) - (1.0 if sq.has_square else 0.0)
+                if best is None or score < best[0]:
+                    best = (score, nm)
+        if best is not None:
+            pairs.append((best[1], sq))
+    return pairs
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
+
+
+def locate_table(bgr: np.ndarray) -> TableObservation | LocateFailure:
+    """Find the option table and its rows in a photo.
+
+    Parameters
+    ----------
+    bgr : (M, N, 3) uint8 ndarray
+        The photo, upright as a viewer sees it (EXIF orientation applied).
+
+    Returns
+    -------
+    TableObservation, or a falsy LocateFailure with the reason.
+    """
+    gray = to_gray(bgr)
+    ink = ink_mask(gray)
+    contours, hierarchy = cv2.findContours(ink, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
+    hierarchy = hierarchy[0] if hierarchy is not None else None
+    cells = find_cells(ink, contours, hierarchy)
+    if not cells:
+        return LocateFailure("no table cells found")
+    pairs = _pair_rows(cells)
+    if not pairs:
+        return LocateFailure("no table rows (name cell beside a square cell) found")
+
+    # Group pairs by grid component and keep the grid with the most rows.
+    by_parent: dict[int, list[tuple[_Cell, _Cell]]] = {}
+    for nm, sq in pairs:
+        by_parent.setdefault(sq.parent, []).append((nm, sq))
+    parent, rows = max(by_parent.items(), key=lambda kv: len(kv[1]))
+
+    # The ballot's +x: from each name cell to its square cell; take a robust mean.
+    directions = np.array([_unit(sq.centre - nm.centre) for nm, sq in rows])
+    right = _unit(np.median(directions, axis=0))
+    agree = directions @ right > np.cos(np.deg2rad(25))
+    rows = [r for r, ok in zip(rows, agree) if ok]
+    if not rows:
+        return LocateFailure("table rows disagree on orientation")
+    right = _unit(np.mean([_unit(sq.centre - nm.centre) for nm, sq in rows], axis=0))
+    down = np.array([-right[1], right[0]], dtype=np.float32)
+
+    # Square cells of the same grid that lost their name cell (a finger over the table's
+    # left rule, say) still count when they hold a square and line up with the others.
+    paired = {sq.index for _, sq in rows}
+    sq_side = float(np.median([np.sqrt(sq.area) for _, sq in rows]))
+    column_u = float(np.median([sq.centre @ right for _, sq in rows]))
+    lone = [
+        c for c in cells
+        if c.parent == parent and c.index not in paired and c.has_square
+        and abs(c.centre @ right - column_u) < 0.3 * sq_side
+        and 0.5 < np.sqrt(c.area) / sq_side < 1.6
+    ]
+    entries: list[tuple[float, RowCells]] = []
+    for nm, sq in rows:
+        entries.append((float(sq.centre @ down), RowCells(order_quad(nm.quad, right, down), order_quad(sq.quad, right, down))))
+    for c in lone:
+        entries.append((float(c.centre @ down), RowCells(None, order_quad(c.quad, right, down))))
+    entries.sort(key=lambda e: e[0])
+
+    # Row pitch from neighbouring square cells; gaps of ~k pitches hold k-1 unseen rows.
+    positions = np.array([e[0] for e in entries])
+    steps = np.diff(positions)
+    pitch = float(np.median(steps)) if len(steps) else _cell_height(entries[0][1].square_quad)
+    ordered: list[RowCells | None] = [entries[0][1]]
+    for step, (_, row) in zip(steps, entries[1:]):
+        k = int(round(step / pitch)) if pitch > 0 else 1
+        if k < 1:  # two detections of one row: keep the first
+            continue
+        ordered.extend([None] * (k - 1))
+        ordered.append(row)
+
+    ratios = [nm.area / sq.area for nm, sq in rows]
+    angle = float(np.degrees(np.arctan2(-right[1], right[0])))
+    outline = contours[parent].reshape(-1, 2).astype(np.float32) if parent >= 0 else None
+    above, below = _rows_beyond(outline, ordered=ordered, down=down, pitch=pitch)
+    return TableObservation(
+        rows=tuple(ordered),
+        right_xy=right.astype(np.float32),
+        down_xy=down,
+        rotation_deg=angle % 360.0,
+        pitch_px=pitch,
+        name_to_square_ratio=float(np.median(ratios)) if ratios else None,
+        rows_above=above,
+        rows_below=below,
+    )
+
+
+def _cell_height(quad: np.ndarray) -> float:
+    return float(np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
+
+
+def _rows_beyond(outline: np.ndarray | None, *, ordered: list[RowCells | None],
+                 down: np.ndarray, pitch: float) -> tuple[int, int]:
+    """How many rows the grid's own outline extends above the first and below the last seen row.
+
+    Rows whose cells are broken (finger, glare) leave the grid's rules, so the outline of the
+    grid component still spans them.
+    """
+    if outline is None or pitch <= 0:
+        return 0, 0
+    proj = outline @ down
+    first = next(r for r in ordered if r is not None)
+    last = next(r for r in reversed(ordered) if r is not None)
+    top_seen = float(np.min(first.square_quad @ down))
+    bottom_seen = float(np.max(last.square_quad @ down))
+    above = int(np.floor((top_seen - float(np.percentile(proj, 1))) / pitch + 0.35))
+    below = int(np.floor((float(np.percentile(proj, 99)) - bottom_seen) / pitch + 0.35))
+    return max(0, above), max(0, below)
