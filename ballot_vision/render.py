@@ -316,9 +316,23 @@ def _rect_poly_px(r: Rect, ppm: float) -> np.ndarray:
 
 
 def _apply_ink(canvas_rgb: np.ndarray, coverage: np.ndarray, ink_rgb: RGB) -> None:
-    """Darken ``canvas_rgb`` (H, W, 3) float32 0–1 in place where ink covers it (multiplicative)."""
-    absorb = 1.0 - np.asarray(ink_rgb, np.float32) / 255.0
-    canvas_rgb *= 1.0 - coverage[..., None] * absorb
+    """Darken a planar canvas in place where ink covers it (multiplicative, as ink on paper).
+
+    Parameters
+    ----------
+    canvas_rgb : (3, H, W) float32 ndarray, 0–1
+    coverage : (H, W) float32 ndarray, 0–1
+    ink_rgb : colour of the ink at full coverage, 0–255
+    """
+    # Only the bounding box of the ink is touched: most layers (rules, squares, emblem) are small.
+    x, y, w, h = cv2.boundingRect((coverage > 0).astype(np.uint8))
+    if w == 0 or h == 0:
+        return
+    cov = coverage[y : y + h, x : x + w]
+    for c, value in enumerate(ink_rgb):
+        factor = cov * np.float32(1.0 - value / 255.0)
+        np.subtract(np.float32(1.0), factor, out=factor)
+        canvas_rgb[c, y : y + h, x : x + w] *= factor
 
 
 def _guilloche_coverage(shape_hw: tuple[int, int], ppm: float, style: PrintStyle) -> np.ndarray:
@@ -448,6 +462,65 @@ def side_layout(template: Template, side_name: str) -> SideLayout:
     raise RenderError(f"template {template.id!r} has no side {side_name!r}; sides: {', '.join(s.name for s in template.sides)}")
 
 
+@dataclass(frozen=True)
+class SideGeometry:
+    """Where everything is printed on one side after the style (mm on the sheet); see :class:`RenderedSide`."""
+
+    paper_mm: tuple[float, float]
+    side: str
+    squares_mm: dict[str, Rect]
+    rows_mm: dict[str, Rect]
+    table_mm: Rect | None
+    separator_x_mm: float | None
+    table_line_mm: float
+    square_line_mm: float
+    signature_box_mm: Rect | None
+    signature_line_mm: tuple[float, float, float, float] | None
+    stamp_mm: Emblem | None
+
+
+def side_geometry(template: Template, side_name: str, style: PrintStyle | None = None) -> SideGeometry:
+    """The printed geometry of one side (no pixels): cheap, and exactly what :func:`render_side` draws."""
+    style = style or PrintStyle.default()
+    layout = side_layout(template, side_name)
+    affine = _Affine(style.scale, template.paper_w / 2, template.paper_h / 2, *style.offset_mm)
+    s = style.scale
+    squares: dict[str, Rect] = {}
+    rows: dict[str, Rect] = {}
+    table_box = separator_x = None
+    table_line = square_line = 0.0
+    if layout.table is not None:
+        design_box, design_rows, design_squares = _layout_rows(layout, template.paper_h, style)
+        table_box = affine.rect(design_box)
+        rows = {k: affine.rect(r) for k, r in design_rows.items()}
+        squares = {k: affine.rect(r) for k, r in design_squares.items()}
+        separator_x = affine.x(layout.table.separator_x)
+        table_line = (style.table_line_mm or layout.table.line_mm) * s
+        square_line = (style.square_line_mm or layout.table.square_line_mm) * s
+    signature_box = signature_line = None
+    if layout.signature is not None:
+        signature_box = affine.rect(layout.signature.box)
+        line_y = affine.y(layout.signature.line_y)
+        x0 = signature_box.x + 0.3 * signature_box.w
+        signature_line = (x0, line_y, signature_box.x2, line_y)
+    stamp = None
+    if layout.stamp is not None:
+        stamp = Emblem((affine.x(layout.stamp.center[0]), affine.y(layout.stamp.center[1])), layout.stamp.diameter * s)
+    return SideGeometry(
+        paper_mm=(template.paper_w, template.paper_h),
+        side=side_name,
+        squares_mm=squares,
+        rows_mm=rows,
+        table_mm=table_box,
+        separator_x_mm=separator_x,
+        table_line_mm=table_line,
+        square_line_mm=square_line,
+        signature_box_mm=signature_box,
+        signature_line_mm=signature_line,
+        stamp_mm=stamp,
+    )
+
+
 def render_side(template: Template, side_name: str, *, px_per_mm: float, style: PrintStyle | None = None) -> RenderedSide:
     """Draw one blank side of ``template`` as printed with ``style``.
 
@@ -471,29 +544,19 @@ def render_side(template: Template, side_name: str, *, px_per_mm: float, style: 
         raise RenderError(f"px_per_mm must be > 0, got {px_per_mm}")
     style = style or PrintStyle.default()
     layout = side_layout(template, side_name)
+    geo = side_geometry(template, side_name, style)
     ppm = float(px_per_mm)
     shape = (int(round(template.paper_h * ppm)), int(round(template.paper_w * ppm)))
     affine = _Affine(style.scale, template.paper_w / 2, template.paper_h / 2, *style.offset_mm)
     s = style.scale
 
-    canvas = np.empty(shape + (3,), np.float32)
-    canvas[:] = np.asarray(style.paper_rgb, np.float32) / 255.0
-
-    squares: dict[str, Rect] = {}
-    rows: dict[str, Rect] = {}
-    table_box = None
-    square_line = 0.0
-    if layout.table is not None:
-        design_box, design_rows, design_squares = _layout_rows(layout, template.paper_h, style)
-        table_box = affine.rect(design_box)
-        rows = {k: affine.rect(r) for k, r in design_rows.items()}
-        squares = {k: affine.rect(r) for k, r in design_squares.items()}
-        square_line = (style.square_line_mm or layout.table.square_line_mm) * s
+    canvas = np.empty((3,) + shape, np.float32)  # planar RGB: per-channel updates stay contiguous
+    canvas[:] = np.asarray(style.paper_rgb, np.float32)[:, None, None] / 255.0
 
     # Security background first, kept out of (or faint inside) the squares' interiors.
     guilloche = _guilloche_coverage(shape, ppm, style)
-    if squares:
-        interiors = [_rect_poly_px(_inset(r, square_line), ppm) for r in squares.values()]
+    if geo.squares_mm:
+        interiors = [_rect_poly_px(_inset(r, geo.square_line_mm), ppm) for r in geo.squares_mm.values()]
         inside = _poly_coverage(shape, interiors)
         guilloche *= 1.0 - inside * (1.0 - style.guilloche_in_squares)
     _apply_ink(canvas, guilloche * style.guilloche_strength, style.guilloche_rgb)
@@ -507,52 +570,44 @@ def render_side(template: Template, side_name: str, *, px_per_mm: float, style: 
         _draw_block(text, affine.rect(block.box), block.lines, block.size_mm * s, block.bold, block.align)
 
     rules: list[np.ndarray] = []
-    if layout.table is not None and table_box is not None:
-        rule = (style.table_line_mm or layout.table.line_mm) * s
-        sep_x = affine.x(layout.table.separator_x)
-        rules += _frame_polys(table_box, rule, ppm)
-        rules.append(_rect_poly_px(Rect(sep_x - rule / 2, table_box.y, rule, table_box.h), ppm))
+    if layout.table is not None and geo.table_mm is not None and geo.separator_x_mm is not None:
+        rule, box = geo.table_line_mm, geo.table_mm
+        rules += _frame_polys(box, rule, ppm)
+        rules.append(_rect_poly_px(Rect(geo.separator_x_mm - rule / 2, box.y, rule, box.h), ppm))
         for option in layout.table.options[1:]:
-            y = rows[option.id].y
-            rules.append(_rect_poly_px(Rect(table_box.x, y - rule / 2, table_box.w, rule), ppm))
+            y = geo.rows_mm[option.id].y
+            rules.append(_rect_poly_px(Rect(box.x, y - rule / 2, box.w, rule), ppm))
         for option in layout.table.options:
-            row = rows[option.id]
-            _draw_names(text, option.kaz, option.rus, row, sep_x, s)
-        borders = [_rect_poly_px(r, ppm) for r in squares.values()]
-        holes = [_rect_poly_px(_inset(r, square_line), ppm) for r in squares.values()]
+            _draw_names(text, option.kaz, option.rus, geo.rows_mm[option.id], geo.separator_x_mm, s)
+        borders = [_rect_poly_px(r, ppm) for r in geo.squares_mm.values()]
+        holes = [_rect_poly_px(_inset(r, geo.square_line_mm), ppm) for r in geo.squares_mm.values()]
         _apply_ink(canvas, _poly_coverage(shape, borders, holes_px=holes), style.ink_rgb)
 
-    signature_box = signature_line = None
-    if layout.signature is not None:
-        signature_box = affine.rect(layout.signature.box)
-        line_y = affine.y(layout.signature.line_y)
-        label_h = min(line_y - signature_box.y - 3 * s, len(layout.signature.label) * 5.0 * s)
-        label_box = Rect(signature_box.x, signature_box.y, signature_box.w, max(label_h, 4.0))
+    if layout.signature is not None and geo.signature_box_mm is not None and geo.signature_line_mm is not None:
+        box = geo.signature_box_mm
+        x0, line_y, x1, _ = geo.signature_line_mm
+        label_h = min(line_y - box.y - 3 * s, len(layout.signature.label) * 5.0 * s)
+        label_box = Rect(box.x, box.y, box.w, max(label_h, 4.0))
         _draw_block(text, label_box, layout.signature.label, _SIGNATURE_LABEL_MM * s, False, "center")
-        x0 = signature_box.x + 0.3 * signature_box.w
-        signature_line = (x0, line_y, signature_box.x2, line_y)
-        rules.append(_rect_poly_px(Rect(x0, line_y - 0.15 * s, signature_box.x2 - x0, 0.3 * s), ppm))
+        rules.append(_rect_poly_px(Rect(x0, line_y - 0.15 * s, x1 - x0, 0.3 * s), ppm))
 
     if rules:
         _apply_ink(canvas, _poly_coverage(shape, rules), style.ink_rgb)
     _apply_ink(canvas, text.coverage(), style.ink_rgb)
 
-    stamp = None
-    if layout.stamp is not None:
-        stamp = Emblem((affine.x(layout.stamp.center[0]), affine.y(layout.stamp.center[1])), layout.stamp.diameter * s)
-    rgb = np.clip(canvas * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    bgr = cv2.merge([np.clip(canvas[c] * 255.0 + 0.5, 0, 255).astype(np.uint8) for c in (2, 1, 0)])
     return RenderedSide(
-        bgr=np.ascontiguousarray(rgb[..., ::-1]),
+        bgr=bgr,
         px_per_mm=ppm,
-        paper_mm=(template.paper_w, template.paper_h),
+        paper_mm=geo.paper_mm,
         side=side_name,
-        squares_mm=squares,
-        rows_mm=rows,
-        table_mm=table_box,
-        square_line_mm=square_line,
-        signature_box_mm=signature_box,
-        signature_line_mm=signature_line,
-        stamp_mm=stamp,
+        squares_mm=geo.squares_mm,
+        rows_mm=geo.rows_mm,
+        table_mm=geo.table_mm,
+        square_line_mm=geo.square_line_mm,
+        signature_box_mm=geo.signature_box_mm,
+        signature_line_mm=geo.signature_line_mm,
+        stamp_mm=geo.stamp_mm,
         style=style,
     )
 
