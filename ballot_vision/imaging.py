@@ -77,11 +77,15 @@ def order_quad(points: np.ndarray, right_xy: np.ndarray, down_xy: np.ndarray) ->
     """
     pts = np.asarray(points, dtype=np.float32).reshape(4, 2)
     centre = pts.mean(axis=0)
+    # Normalise each axis so that long thin quads (a name cell) sort like squares.
     u = (pts - centre) @ right_xy
     v = (pts - centre) @ down_xy
+    u = u / (np.abs(u).max() or 1.0)
+    v = v / (np.abs(v).max() or 1.0)
     angle = np.arctan2(v, u)  # -pi..pi, 0 = right, pi/2 = down
-    # Sort by angle starting from top-left (angle -3pi/4) going clockwise in the frame.
-    order = np.argsort((angle + 3 * np.pi / 4) % (2 * np.pi))
+    # Sort clockwise starting just after "left" (angle ±pi), so top-left (about -3pi/4)
+    # comes first and no corner sits on the wrap-around.
+    order = np.argsort((angle + np.pi) % (2 * np.pi))
     return pts[order]
 
 

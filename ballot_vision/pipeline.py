@@ -7,11 +7,19 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
+from . import debug
 from .config import Config, load_config
-from .results import Decision, PhotoResult
+from .results import Decision, PhotoResult, Reason, Side, Signature
+from .stages.back import read_back
+from .stages.decide import FrontEvidence, decide_front
+from .stages.identify import Identification, identify
+from .stages.locate import TableObservation, locate_table
+from .stages.score import glare, score_squares, sharpness
 from .templates import Template, load_templates
 
 
@@ -53,7 +61,84 @@ def read_photo(path: str | Path, *, root: str | Path, context: PipelineContext) 
     except LoadError as exc:
         return PhotoResult(file=name, sha256=exc.sha256, decision=Decision.ERROR, error=str(exc),
                            ms=(time.perf_counter() - started) * 1000)
-    # The reading stages are added by the reading-pipeline work (issue 3).
-    return PhotoResult(file=name, sha256=photo.sha256, decision=Decision.UNREADABLE,
-                       width_px=photo.original_size[0], height_px=photo.original_size[1],
-                       ms=(time.perf_counter() - started) * 1000)
+    try:
+        result = analyse(photo.bgr, name=name, context=context)
+    except Exception as exc:  # noqa: BLE001 - one bad photo must never stop a batch
+        result = PhotoResult(file=name, decision=Decision.ERROR,
+                             error=f"internal error while reading the photo: {type(exc).__name__}: {exc}")
+    return replace(result, sha256=photo.sha256, width_px=photo.original_size[0],
+                   height_px=photo.original_size[1], ms=(time.perf_counter() - started) * 1000)
+
+
+def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoResult:
+    """Run the vision stages on a loaded photo.
+
+    Parameters
+    ----------
+    bgr : (M, N, 3) uint8 ndarray, upright (EXIF applied).
+    """
+    config = context.config
+    observation = locate_table(bgr)
+    if observation:
+        identified = identify(observation, bgr, context.templates, config)
+        if identified:
+            return _read_front(bgr, identified, observation, name=name, context=context)
+        if identified.not_ballot:
+            return _finish(context, bgr, PhotoResult(file=name, decision=Decision.NOT_BALLOT, confidence=0.9,
+                                                     reasons=(Reason.NOT_BALLOT,)))
+    back = read_back(bgr, config)
+    if back.is_back:
+        reasons = ()
+        if back.signature == Signature.ABSENT:
+            reasons = (Reason.SIGNATURE_MISSING,)
+        elif back.signature == Signature.UNKNOWN:
+            reasons = (Reason.SIGNATURE_UNKNOWN,)
+        result = PhotoResult(file=name, side=Side.BACK, decision=Decision.BACK, confidence=0.95,
+                             signature=back.signature, reasons=reasons,
+                             needs_review=back.signature == Signature.UNKNOWN)
+    elif observation or back.ballot_words >= 0.8:
+        # Ballot structure or words, but no readable front: a person must look.
+        result = PhotoResult(file=name, side=Side.UNKNOWN, decision=Decision.UNREADABLE, confidence=0.5,
+                             needs_review=True, reasons=(Reason.UNREADABLE,))
+    else:
+        result = PhotoResult(file=name, decision=Decision.NOT_BALLOT, confidence=0.9, reasons=(Reason.NOT_BALLOT,))
+    return _finish(context, bgr, result)
+
+
+def _read_front(bgr: np.ndarray, identified: Identification, observation: TableObservation, *, name: str,
+                context: PipelineContext) -> PhotoResult:
+    registration = identified.registration
+    cells = score_squares(bgr, registration)
+    evidence = FrontEvidence(
+        squares=tuple(c.score for c in cells),
+        registration=registration.quality,
+        sharpness=sharpness(cells),
+        glare=glare(cells),
+        template_certain=identified.certain,
+    )
+    verdict = decide_front(evidence, context.config)
+    result = PhotoResult(
+        file=name,
+        side=Side.FRONT,
+        template=identified.template.id,
+        decision=verdict.decision,
+        party=verdict.party,
+        confidence=verdict.confidence,
+        needs_review=verdict.needs_review,
+        reasons=verdict.reasons,
+        squares=evidence.squares,
+        rotation_deg=int(round(observation.rotation_deg)) % 360,
+        registration=evidence.registration,
+        sharpness=evidence.sharpness,
+        glare=evidence.glare,
+        extras={"template_certain": "true" if identified.certain else "false"},
+    )
+    if context.debug_dir is not None:
+        debug.write(debug.debug_path(context.debug_dir, name), debug.draw_front(bgr, registration, cells, result))
+    return result
+
+
+def _finish(context: PipelineContext, bgr: np.ndarray, result: PhotoResult) -> PhotoResult:
+    if context.debug_dir is not None:
+        debug.write(debug.debug_path(context.debug_dir, result.file), debug.draw_photo(bgr, result))
+    return result

@@ -1,0 +1,122 @@
+"""The decision policy: a pure function of stored measurements and thresholds.
+
+Nothing here looks at pixels, so ``rescore`` and ``calibrate`` can re-decide a whole run
+from its CSV. Every reason that applies is computed; the configuration says which of them
+send a photo to review.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..config import Config
+from ..results import Decision, Reason, SquareScore
+
+
+@dataclass(frozen=True)
+class FrontEvidence:
+    """Everything the policy needs about a front, all of it stored in the CSV row."""
+
+    squares: tuple[SquareScore, ...]
+    registration: float  # 0–1
+    sharpness: float | None
+    glare: float | None
+    template_certain: bool = True
+
+
+@dataclass(frozen=True)
+class Verdict:
+    decision: Decision
+    party: str
+    confidence: float
+    needs_review: bool
+    reasons: tuple[Reason, ...]
+
+
+#: Reasons that send a photo to review whatever its confidence.
+ALWAYS_REVIEW = frozenset({
+    Reason.MARGINAL_MARK,
+    Reason.SQUARE_NOT_VISIBLE,
+    Reason.PENCIL_SUSPECTED,
+    Reason.MARK_OUTSIDE_SQUARE,
+    Reason.LOW_CONFIDENCE_REGISTRATION,
+    Reason.TEMPLATE_AMBIGUOUS,
+    Reason.LOW_CONFIDENCE,
+    Reason.BLUR,
+    Reason.GLARE,
+})
+
+
+def p_marked(score: float, config: Config) -> float:
+    """Probability that a square with this score carries a mark.
+
+    A logistic curve centred between the two thresholds: 0.95 at ``definite`` and 0.05 at
+    ``marginal``, so that the thresholds keep their meaning in the confidence too.
+    """
+    lo, hi = config.marks.marginal, config.marks.definite
+    centre = (lo + hi) / 2
+    width = max(1e-3, (hi - lo) / 2) / math.log(19)  # logit(0.95) = ln 19
+    return 1.0 / (1.0 + math.exp(-(score - centre) / width))
+
+
+def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
+    """Decide a front from its square scores and quality measures."""
+    marks = config.marks
+    squares = evidence.squares
+    reasons: list[Reason] = []
+    hidden = [s for s in squares if not s.visible]
+    visible = [s for s in squares if s.visible]
+    marked = [s for s in visible if s.score >= marks.definite]
+    marginal = [s for s in visible if marks.marginal <= s.score < marks.definite]
+
+    if hidden:
+        reasons.append(Reason.SQUARE_NOT_VISIBLE)
+    if marginal:
+        reasons.append(Reason.MARGINAL_MARK)
+    if any(s.outside >= marks.outside and s.score < marks.definite for s in visible):
+        reasons.append(Reason.MARK_OUTSIDE_SQUARE)
+    if any(s.pencil >= marks.pencil for s in marked + marginal):
+        reasons.append(Reason.PENCIL_SUSPECTED)
+    if evidence.registration < config.review.min_registration:
+        reasons.append(Reason.LOW_CONFIDENCE_REGISTRATION)
+    if evidence.sharpness is not None and evidence.sharpness < config.review.min_sharpness:
+        reasons.append(Reason.BLUR)
+    if evidence.glare is not None and evidence.glare > config.review.max_glare:
+        reasons.append(Reason.GLARE)
+    if not evidence.template_certain:
+        reasons.append(Reason.TEMPLATE_AMBIGUOUS)
+
+    if hidden and not marked:
+        decision, party = Decision.UNREADABLE, ""
+    elif hidden and len(marked) == 1:
+        # The hidden square may hold a second mark: we cannot call it a vote.
+        decision, party = Decision.UNREADABLE, ""
+    elif len(marked) >= 2:
+        decision, party = Decision.OVERVOTE, ""
+        reasons.append(Reason.OVERVOTE)
+    elif len(marked) == 1:
+        decision, party = Decision.VOTE, marked[0].option
+    else:
+        decision, party = Decision.BLANK, ""
+        reasons.append(Reason.BLANK)
+
+    # Probability that every square is in the state the decision assumes, times a
+    # penalty for a doubtful fit. Squares are treated as independent.
+    confidence = 1.0
+    for s in visible:
+        p = p_marked(s.score, config)
+        confidence *= p if s in marked else 1.0 - p
+    confidence *= min(1.0, 0.5 + evidence.registration)
+    if hidden:
+        confidence *= 0.5
+    if not evidence.template_certain:
+        confidence *= 0.9
+    confidence = max(0.0, min(1.0, confidence))
+    if confidence < config.review.min_confidence and Reason.MARGINAL_MARK not in reasons:
+        reasons.append(Reason.LOW_CONFIDENCE)
+
+    needs_review = any(r in ALWAYS_REVIEW for r in reasons) or (
+        decision == Decision.BLANK and config.review.review_blank
+    )
+    return Verdict(decision, party, round(confidence, 4), needs_review, tuple(reasons))

@@ -1,0 +1,164 @@
+"""Register the located table to a template: photo pixels → template millimetres.
+
+Real ballots differ from the template (row height, margins, scale), so we map the
+printed *cells* onto the template's cells rather than trusting absolute positions: the
+homography absorbs a different row height or table position, and the exact square inside
+each cell is found later by the score stage. Each row also gets a homography of its own
+from its square cell's four corners, which follows a crease or curl through the table
+better than one global fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..templates import Option, Rect, Template
+from .locate import RowCells, TableObservation
+
+#: Residual (mm) of the global fit at which registration quality falls to about 1/e.
+RESIDUAL_SCALE_MM = 4.0
+
+
+@dataclass(frozen=True)
+class RegisterFailure:
+    reason: str
+
+    def __bool__(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class Registration:
+    """How the photo maps onto the template's marks side.
+
+    photo_to_mm : (3, 3) homography, photo (x, y) px → template (x, y) mm.
+    cell_to_mm : per option, a homography from that row's own square cell, or None.
+    residual_mm : RMS distance between seen cell corners and the global fit, mm.
+    quality : 0–1, 1 for a perfect fit of every row.
+    visible : per option, whether its whole square cell lies inside the photo.
+    """
+
+    template: Template
+    photo_to_mm: np.ndarray
+    cell_to_mm: tuple[np.ndarray | None, ...]
+    residual_mm: float
+    quality: float
+    visible: tuple[bool, ...]
+
+    def homography_for(self, index: int) -> np.ndarray:
+        local = self.cell_to_mm[index]
+        return local if local is not None else self.photo_to_mm
+
+
+def name_cell(template: Template, option: Option) -> Rect:
+    table = template.table
+    return Rect(table.box.x, option.row.y, table.separator_x - table.box.x, option.row.h)
+
+
+def square_cell(template: Template, option: Option) -> Rect:
+    table = template.table
+    return Rect(table.separator_x, option.row.y, table.box.x2 - table.separator_x, option.row.h)
+
+
+def _corners(rect: Rect) -> np.ndarray:
+    return np.float32([[rect.x, rect.y], [rect.x2, rect.y], [rect.x2, rect.y2], [rect.x, rect.y2]])
+
+
+def register(observation: TableObservation, template: Template, *, first_row: int,
+             image_shape: tuple[int, ...]) -> Registration | RegisterFailure:
+    """Fit the observation's rows to the template, the first seen row being ``first_row``.
+
+    Parameters
+    ----------
+    image_shape : (M, N, ...) shape of the photo, for the visibility test.
+    """
+    options = template.options
+    src, dst = [], []
+    cell_to_mm: list[np.ndarray | None] = [None] * len(options)
+    for k, row in enumerate(observation.rows):
+        index = first_row + k
+        if row is None:
+            continue
+        if not 0 <= index < len(options):
+            return RegisterFailure(f"row {index + 1} seen but template {template.id} has {len(options)} rows")
+        option = options[index]
+        if row.square_quad is not None:
+            target = _corners(square_cell(template, option))
+            src.append(row.square_quad)
+            dst.append(target)
+            cell_to_mm[index] = cv2.getPerspectiveTransform(row.square_quad.astype(np.float32), target)
+        if row.name_quad is not None:
+            src.append(row.name_quad)
+            dst.append(_corners(name_cell(template, option)))
+    if len(src) < 2:
+        # One cell alone fixes a homography but cannot be checked against anything.
+        if len(src) == 1:
+            h = cv2.getPerspectiveTransform(np.float32(src[0]), np.float32(dst[0]))
+            return _finish(template, h, cell_to_mm, residual_mm=RESIDUAL_SCALE_MM, image_shape=image_shape)
+        return RegisterFailure("no table cell to register on")
+    src_pts = np.concatenate(src).astype(np.float32)
+    dst_pts = np.concatenate(dst).astype(np.float32)
+    h, _ = cv2.findHomography(src_pts, dst_pts, 0)
+    if h is None:
+        return RegisterFailure("homography fit failed (degenerate cells)")
+    projected = cv2.perspectiveTransform(src_pts.reshape(-1, 1, 2), h).reshape(-1, 2)
+    residual = float(np.sqrt(np.mean(np.sum((projected - dst_pts) ** 2, axis=1))))
+    return _finish(template, h, cell_to_mm, residual_mm=residual, image_shape=image_shape)
+
+
+def _finish(template: Template, h: np.ndarray, cell_to_mm: list[np.ndarray | None], *,
+            residual_mm: float, image_shape: tuple[int, ...]) -> Registration:
+    inverse = np.linalg.inv(h)
+    height, width = image_shape[:2]
+    visible = []
+    for option in template.options:
+        corners = _corners(square_cell(template, option)).reshape(-1, 1, 2)
+        px = cv2.perspectiveTransform(corners, inverse).reshape(-1, 2)
+        inside = (px[:, 0] >= 1) & (px[:, 0] <= width - 2) & (px[:, 1] >= 1) & (px[:, 1] <= height - 2)
+        visible.append(bool(inside.all()))
+    seen = sum(1 for c in cell_to_mm if c is not None)
+    quality = float(np.exp(-residual_mm / RESIDUAL_SCALE_MM)) * (0.6 + 0.4 * seen / len(template.options))
+    return Registration(
+        template=template,
+        photo_to_mm=h,
+        cell_to_mm=tuple(cell_to_mm),
+        residual_mm=residual_mm,
+        quality=quality,
+        visible=tuple(visible),
+    )
+
+
+def rectify(bgr: np.ndarray, photo_to_mm: np.ndarray, region_mm: Rect, *, px_per_mm: float) -> np.ndarray:
+    """Warp a template region (mm) out of the photo at ``px_per_mm``.
+
+    Returns
+    -------
+    patch : (round(h * px_per_mm), round(w * px_per_mm), 3) uint8 ndarray
+    """
+    to_patch = np.array(
+        [[px_per_mm, 0, -region_mm.x * px_per_mm], [0, px_per_mm, -region_mm.y * px_per_mm], [0, 0, 1]],
+        dtype=np.float64,
+    )
+    size = (max(1, round(region_mm.w * px_per_mm)), max(1, round(region_mm.h * px_per_mm)))
+    return cv2.warpPerspective(bgr, to_patch @ photo_to_mm, size, flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+
+
+def first_row_candidates(observation: TableObservation, n_rows: int) -> list[int]:
+    """Template row indices the first seen row may be, most likely first.
+
+    All rows seen: 0. Rows hidden above or below: the outline's estimate first.
+    """
+    span = len(observation.rows)
+    if span > n_rows:
+        return []
+    most_likely = min(observation.rows_above, n_rows - span)
+    others = [i for i in range(n_rows - span + 1) if i != most_likely]
+    return [most_likely] + others
+
+
+__all__ = ["Registration", "RegisterFailure", "register", "rectify", "square_cell", "name_cell",
+           "first_row_candidates", "RowCells"]

@@ -1,0 +1,237 @@
+"""Score each mark square: how much pen is in it, measured as strokes, not mean darkness.
+
+For every option the square cell is rectified at ``PX_PER_MM`` from the row's own
+homography. Inside the cell we find the printed square itself (its heavy border is the
+outermost pair of long horizontal and vertical lines), because a real ballot's square may
+be 15–20 mm and off-centre by a millimetre or two. Then, inside the border only:
+
+- ``fill``: share of the interior covered by ink;
+- ``stroke``: total skeleton length of the ink divided by the square's side, so a thin tick
+  scores as much as its length deserves (mean darkness would call it nearly blank);
+- ``score = min(1, max(stroke, 2 × fill))``: 1.0 is a stroke as long as the side, or half
+  the square filled; a pen dot scores about 0.05; a 5 mm dash about 0.3.
+
+The same measure on a band just outside the border (``outside``) catches marks that miss
+the square. Printed borders never count: they are outside the interior by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from skimage.morphology import skeletonize
+
+from ..imaging import relative_darkness, to_gray
+from ..results import SquareScore
+from ..templates import Rect
+from .register import Registration, rectify, square_cell
+
+#: Resolution of the rectified square cells. 6 px/mm resolves a 0.4 mm ballpoint stroke.
+PX_PER_MM = 6.0
+#: A pixel this much darker than its surroundings (within ~4 mm) is a stroke.
+STROKE_DARKNESS = 0.20
+#: A pixel this much darker than the cell's paper is ink even in a wide filled area.
+FILL_DARKNESS = 0.55
+#: Colour distance from the paper (Lab a*b*) above which a darker pixel is pen ink.
+INK_CHROMA = 22.0
+#: Ink specks smaller than this (mm²) are sensor noise or paper texture, not marks.
+MIN_SPECK_MM2 = 0.35
+#: Printed squares are between these sides (mm); a "frame" outside the range is not one.
+SQUARE_SIDE_RANGE_MM = (10.0, 26.0)
+#: Skin-coloured share of a cell above which a finger covers it.
+SKIN_SHARE = 0.12
+
+
+@dataclass(frozen=True)
+class CellImage:
+    """A rectified square cell and what was found in it (for scoring and debug pictures)."""
+
+    option: str
+    bgr: np.ndarray  # (H, W, 3) uint8
+    frame_px: tuple[int, int, int, int] | None  # (left, top, right, bottom) outer border
+    interior_px: tuple[int, int, int, int]  # (left, top, right, bottom), exclusive ends
+    ink: np.ndarray  # (H, W) bool, pen ink (printed border excluded)
+    score: SquareScore
+
+
+def _runs(profile: np.ndarray, threshold: float) -> list[tuple[int, int]]:
+    """(start, end-exclusive) of runs where ``profile >= threshold``."""
+    on = np.concatenate([[False], profile >= threshold, [False]])
+    edges = np.flatnonzero(np.diff(on.astype(np.int8)))
+    return list(zip(edges[::2], edges[1::2]))
+
+
+def find_frame(dark: np.ndarray, *, px_per_mm: float) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]] | None:
+    """The printed square's outer border and its line thickness in a rectified cell.
+
+    Parameters
+    ----------
+    dark : (M, N) float32 ndarray, darkness relative to the paper (0–1).
+
+    Returns
+    -------
+    ((left, top, right, bottom), (t_left, t_top, t_right, t_bottom)) in pixels, or None.
+    """
+    ink = (dark > 0.3).astype(np.uint8)
+    margin = int(round(1.8 * px_per_mm))  # keep the table's own rules out
+    inner = np.zeros_like(ink)
+    inner[margin:-margin, margin:-margin] = ink[margin:-margin, margin:-margin]
+    line_px = int(round(0.55 * SQUARE_SIDE_RANGE_MM[0] * px_per_mm))
+    horiz = cv2.morphologyEx(inner, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (line_px, 1)))
+    vert = cv2.morphologyEx(inner, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, line_px)))
+    rows = _runs(horiz.sum(axis=1).astype(np.float32), line_px)
+    cols = _runs(vert.sum(axis=0).astype(np.float32), line_px)
+    if len(rows) < 2 or len(cols) < 2:
+        return None
+    (top, top_end), (bottom_start, bottom) = rows[0], rows[-1]
+    (left, left_end), (right_start, right) = cols[0], cols[-1]
+    w_mm, h_mm = (right - left) / px_per_mm, (bottom - top) / px_per_mm
+    lo, hi = SQUARE_SIDE_RANGE_MM
+    if not (lo <= w_mm <= hi and lo <= h_mm <= hi * 1.35):
+        return None
+    thickness = (left_end - left, top_end - top, right - right_start, bottom - bottom_start)
+    # The border must run most of the way round: a real frame, not two stray strokes.
+    # Test along the middle of the measured border lines.
+    ring = np.zeros_like(ink)
+    cv2.rectangle(ring, (left + thickness[0] // 2, top + thickness[1] // 2),
+                  (right - 1 - thickness[2] // 2, bottom - 1 - thickness[3] // 2), 1, thickness=2)
+    coverage = float((ring & ink).sum()) / max(1, int(ring.sum()))
+    if coverage < 0.8:
+        return None
+    return (left, top, right, bottom), thickness
+
+
+def _clean(mask: np.ndarray, min_px: int) -> np.ndarray:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, dtype=bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_px
+    return keep[labels]
+
+
+def stroke_length_px(mask: np.ndarray) -> float:
+    """Length of the strokes in a binary mask (pixels), from its skeleton."""
+    if not mask.any():
+        return 0.0
+    return float(skeletonize(mask).sum())
+
+
+def _skin_share(bgr: np.ndarray) -> float:
+    hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
+    h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    skin = ((h <= 22) | (h >= 172)) & (s >= 45) & (s <= 210) & (v >= 50)
+    return float(skin.mean())
+
+
+def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[int, int, int, int],
+               px_per_mm: float = PX_PER_MM) -> CellImage:
+    """Measure the ink in one rectified square cell.
+
+    Parameters
+    ----------
+    cell_bgr : (M, N, 3) uint8 ndarray, the square cell at ``px_per_mm``.
+    nominal_square_px : (left, top, right, bottom) where the template puts the square,
+        used when the printed border cannot be found (mark over it, occlusion).
+    """
+    gray = to_gray(cell_bgr)
+    paper = float(np.percentile(gray, 90)) or 1.0
+    dark = np.clip(1.0 - gray.astype(np.float32) / paper, 0.0, 1.0)
+    found = find_frame(dark, px_per_mm=px_per_mm)
+    if found is not None:
+        frame, thickness = found
+    else:
+        frame, thickness = nominal_square_px, (int(1.3 * px_per_mm),) * 4
+    inset = int(round(0.6 * px_per_mm))
+    left, top, right, bottom = frame
+    interior = (left + thickness[0] + inset, top + thickness[1] + inset,
+                right - thickness[2] - inset, bottom - thickness[3] - inset)
+
+    rel = relative_darkness(gray, kernel_px=int(4 * px_per_mm))
+    lab = cv2.cvtColor(cell_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
+    paper_ab = np.median(lab[..., 1:][gray >= np.percentile(gray, 60)], axis=0)
+    colour = np.hypot(lab[..., 1] - paper_ab[0], lab[..., 2] - paper_ab[1])
+    ink = (rel > STROKE_DARKNESS) | (dark > FILL_DARKNESS) | ((colour > INK_CHROMA) & (dark > 0.08))
+    ink = _clean(ink, int(MIN_SPECK_MM2 * px_per_mm * px_per_mm))
+
+    il, it, ir, ib = interior
+    inside = np.zeros_like(ink)
+    inside[it:ib, il:ir] = True
+    interior_ink = ink & inside
+    side_px = max(1.0, ((ir - il) + (ib - it)) / 2)
+    area_px = max(1, (ir - il) * (ib - it))
+    fill = float(interior_ink.sum()) / area_px
+    stroke = stroke_length_px(interior_ink) / side_px
+    score = min(1.0, max(stroke, 2.0 * fill))
+
+    # Band outside the border (≤ 4 mm), inside the cell's own rules.
+    margin = int(round(1.8 * px_per_mm))
+    grow = int(round(0.8 * px_per_mm))
+    band = np.zeros_like(ink)
+    band[margin:-margin, margin:-margin] = True
+    band[max(0, top - grow):bottom + grow, max(0, left - grow):right + grow] = False
+    outside = min(1.0, stroke_length_px(ink & band) / side_px)
+
+    pencil = 0.0
+    if interior_ink.sum() > 0:
+        # Pencil is grey (no chroma) and never as dark as ink, even at its core.
+        core = dark[interior_ink]
+        grey = colour[interior_ink] < 10.0
+        pencil = float(grey.mean()) if np.percentile(core, 90) < 0.45 else 0.0
+
+    visible = _skin_share(cell_bgr) < SKIN_SHARE
+    return CellImage(
+        option=option,
+        bgr=cell_bgr,
+        frame_px=frame if found is not None else None,
+        interior_px=interior,
+        ink=ink,
+        score=SquareScore(option=option, score=score, fill=fill, stroke=stroke, outside=outside,
+                          pencil=pencil, visible=visible),
+    )
+
+
+def score_squares(bgr: np.ndarray, registration: Registration, *, px_per_mm: float = PX_PER_MM) -> list[CellImage]:
+    """Rectify and score every option's square cell (in template order)."""
+    template = registration.template
+    cells = []
+    for index, option in enumerate(template.options):
+        region = square_cell(template, option)
+        if not registration.visible[index]:
+            blank = np.zeros((1, 1, 3), np.uint8)
+            cells.append(CellImage(option.id, blank, None, (0, 0, 0, 0), np.zeros((1, 1), bool),
+                                   SquareScore(option=option.id, score=0.0, visible=False)))
+            continue
+        patch = rectify(bgr, registration.homography_for(index), region, px_per_mm=px_per_mm)
+        nominal = _to_px(option.square, region, px_per_mm)
+        cells.append(score_cell(patch, option=option.id, nominal_square_px=nominal, px_per_mm=px_per_mm))
+    return cells
+
+
+def _to_px(rect: Rect, region: Rect, px_per_mm: float) -> tuple[int, int, int, int]:
+    return (round((rect.x - region.x) * px_per_mm), round((rect.y - region.y) * px_per_mm),
+            round((rect.x2 - region.x) * px_per_mm), round((rect.y2 - region.y) * px_per_mm))
+
+
+def sharpness(cells: list[CellImage]) -> float | None:
+    """Median variance of the Laplacian over the visible cells (higher is sharper)."""
+    values = [float(cv2.Laplacian(to_gray(c.bgr), cv2.CV_32F).var()) for c in cells if c.score.visible]
+    return float(np.median(values)) if values else None
+
+
+def glare(cells: list[CellImage]) -> float | None:
+    """Largest share of a visible square's interior blown out by a specular highlight.
+
+    White paper in bright light is near 255 too, so only pixels both saturated and much
+    brighter than the cell's typical paper count.
+    """
+    shares = []
+    for c in cells:
+        if not c.score.visible:
+            continue
+        il, it, ir, ib = c.interior_px
+        roi = c.bgr[it:ib, il:ir].min(axis=2)
+        if roi.size:
+            typical = float(np.median(to_gray(c.bgr)))
+            shares.append(float(((roi >= 250) & (roi >= typical + 25)).mean()))
+    return float(max(shares)) if shares else None
