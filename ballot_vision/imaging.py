@@ -35,8 +35,9 @@ def paper_level(gray: np.ndarray, *, kernel_px: int) -> np.ndarray:
     """
     k = max(3, int(kernel_px) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    # No smoothing after the closing: blurring it would spread a shadow's edge into a
+    # band that looks darker than its surroundings, i.e. a phantom stroke.
     closed = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel)
-    closed = cv2.GaussianBlur(closed, (0, 0), k / 6)
     return np.maximum(closed.astype(np.float32), 1.0)
 
 

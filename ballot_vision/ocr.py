@@ -85,6 +85,7 @@ def read_text(gray: np.ndarray, *, languages: str = "kaz+rus", single_block: boo
     return OcrText(text)
 
 
+@lru_cache(maxsize=64)
 def normalise(text: str) -> str:
     """Upper-case letters only, Kazakh letters folded to their Russian look-alikes.
 
@@ -104,13 +105,18 @@ def keyword_score(text: str, keyword: str) -> float:
     if not words or not key:
         return 0.0
     best = 0.0
+    matcher = SequenceMatcher(None, "", key, autojunk=False)
     for i in range(len(words)):
         window = ""
-        for word in words[i:i + 3]:
+        for word in words[i:i + 2]:  # OCR may split a word in two
             window += word
+            if len(window) < 0.6 * len(key):
+                continue
             # Compare against the keyword-length prefix too: inflected forms (МАЖИЛИСА).
-            for candidate in (window, window[: len(key)]):
-                best = max(best, SequenceMatcher(None, candidate, key).ratio())
-            if len(window) > 2 * len(key):
+            for candidate in {window, window[: len(key)]}:
+                matcher.set_seq1(candidate)
+                if matcher.real_quick_ratio() > best and matcher.quick_ratio() > best:
+                    best = max(best, matcher.ratio())
+            if len(window) > 1.5 * len(key):
                 break
     return best

@@ -20,15 +20,16 @@ from ..templates import Rect, Template
 from .locate import TableObservation
 from .register import Registration, RegisterFailure, first_row_candidates, name_cell, rectify, register
 
-#: Words that any ballot title carries (Kazakh and Russian "ballot", "election").
-BALLOT_WORDS = ("БЮЛЛЕТЕНЬ", "БЮЛЛЕТЕНІ", "САЙЛАУ", "ИЗБИРАТЕЛЬНЫЙ", "ГОЛОСОВАНИЯ", "ДЕПУТАТОВ")
+#: Words that any ballot title or party row carries ("ballot", "election", "party").
+BALLOT_WORDS = ("БЮЛЛЕТЕНЬ", "БЮЛЛЕТЕНІ", "САЙЛАУ", "ИЗБИРАТЕЛЬНЫЙ", "ГОЛОСОВАНИЯ", "ДЕПУТАТОВ",
+                "ПАРТИЯ", "ПАРТИЯСЫ")
 #: A fuzzy keyword match at least this good counts as found.
 KEYWORD_MATCH = 0.8
 #: OCR text with at least this many letters is "readable": if no ballot word is in it, it is
 #: some other document.
 READABLE_LETTERS = 30
-#: Resolution for OCR crops: 3 mm capitals come out about 24 px tall.
-OCR_PX_PER_MM = 8.0
+#: Resolution for OCR crops: 3 mm capitals come out about 21 px tall.
+OCR_PX_PER_MM = 7.0
 
 
 @dataclass(frozen=True)
@@ -48,18 +49,19 @@ class Identification:
     ocr_text: str = ""
 
 
-def ocr_regions(template: Template) -> list[Rect]:
-    """Where to read text on the marks side: its titles, else the first rows' names."""
+def ocr_regions(template: Template, languages: str) -> list[tuple[Rect, str]]:
+    """Where to read text on the marks side, and in which languages.
+
+    The Russian title alone tells the forms apart and names the ballot, and Tesseract
+    loads one language much faster than two; without a title on this side, the first
+    rows' party names are read instead.
+    """
     front = template.front
-    titles = [t.box for t in front.texts if t.role.startswith("title")]
-    if titles:
-        # The Russian title is enough to tell forms apart; it is read best by Tesseract.
-        rus = [t.box for t in front.texts if t.role == "title_rus"]
-        chosen = rus or titles[:1]
-    else:
-        chosen = [name_cell(template, o) for o in template.options[:2]]
+    rus = [(t.box, "rus") for t in front.texts if t.role == "title_rus"]
+    titles = [(t.box, languages) for t in front.texts if t.role.startswith("title")]
+    chosen = rus or titles[:1] or [(name_cell(template, o), languages) for o in template.options[:2]]
     # Printing houses shift blocks by a few millimetres: read a little more than the box.
-    return [Rect(r.x - 3, r.y - 4, r.w + 6, r.h + 8) for r in chosen]
+    return [(Rect(r.x - 3, r.y - 4, r.w + 6, r.h + 8), lang) for r, lang in chosen]
 
 
 def read_side_text(bgr: np.ndarray, registration: Registration, config: Config) -> str:
@@ -67,9 +69,9 @@ def read_side_text(bgr: np.ndarray, registration: Registration, config: Config) 
     if not config.ocr.enabled:
         return ""
     texts = []
-    for region in ocr_regions(registration.template):
+    for region, languages in ocr_regions(registration.template, config.ocr.languages):
         patch = rectify(bgr, registration.photo_to_mm, region, px_per_mm=OCR_PX_PER_MM)
-        result = read_text(to_gray(patch), languages=config.ocr.languages)
+        result = read_text(to_gray(patch), languages=languages)
         texts.append(result.text)
     return "\n".join(texts)
 
@@ -103,8 +105,7 @@ def identify(observation: TableObservation, bgr: np.ndarray, templates: dict[str
     text = read_side_text(bgr, fits[0][1], config)
     letters = len(normalise(text).replace(" ", ""))
     if letters >= READABLE_LETTERS:
-        names = tuple(o.rus for o in fits[0][0].options if o.rus)
-        ballot_evidence = max(_best_keyword(text, BALLOT_WORDS), _best_keyword(text, names))
+        ballot_evidence = _best_keyword(text, BALLOT_WORDS)
         if ballot_evidence < 0.7 and all(_best_keyword(text, t.keywords) < 0.7 for t, _ in fits):
             return IdentifyFailure("a table with squares, but its title is not a ballot's", not_ballot=True)
     if len(fits) == 1:

@@ -1,0 +1,183 @@
+"""``make eval``: accuracy, review rate and silent errors on a freshly generated set.
+
+A new synthetic set is generated with a seed that was never used during development
+(random unless ``--seed`` is given, and printed so a run can be repeated), read by the
+batch engine, and compared with its truth.csv. The figures are the reading-pipeline
+targets:
+
+- of fronts not sent to review, the share with the right decision and party;
+- silent errors: photos decided wrong *and* not flagged, as a share of all photos;
+- the share of fronts sent to review;
+- non-ballots counted as votes and backs read as fronts (both must be zero);
+
+then a table by condition (blur, rotation, fold, pen, ...) so weaknesses show.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Figures:
+    photos: int
+    fronts: int
+    fronts_auto: int
+    auto_accuracy: float  # right decision and party among fronts not sent to review
+    review_rate: float  # fronts sent to review / fronts
+    silent_errors: int
+    silent_error_rate: float  # / all photos
+    not_ballot_as_vote: int
+    back_as_front: int
+    must_review_flagged: float  # share of fronts that must be reviewed and were
+    errors: int
+
+
+def join(truth: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
+    """One row per photo with truth and result columns side by side (results suffixed _r)."""
+    truth = truth.fillna("").astype(str)
+    results = results.fillna("").astype(str)
+    merged = truth.merge(results, on="file", how="left", suffixes=("", "_r"), indicator=True)
+    merged["decision_r"] = merged["decision"].where(merged["_merge"] == "both", "missing")
+    merged["party_r"] = merged["party_r"] if "party_r" in merged else ""
+    merged["review_r"] = merged["needs_review"].eq("true")
+    merged["right"] = (merged["decision_r"] == merged["expected_decision"]) & (
+        (merged["expected_decision"] != "vote") | (merged["party_r"] == merged["party"])
+    )
+    return merged
+
+
+def figures(merged: pd.DataFrame) -> Figures:
+    fronts = merged[merged["kind"] == "front"]
+    auto = fronts[~fronts["review_r"]]
+    wrong_silent = merged[~merged["right"] & ~merged["review_r"]]
+    must = fronts[fronts["must_review"] == "true"]
+    return Figures(
+        photos=len(merged),
+        fronts=len(fronts),
+        fronts_auto=len(auto),
+        auto_accuracy=float(auto["right"].mean()) if len(auto) else float("nan"),
+        review_rate=float(fronts["review_r"].mean()) if len(fronts) else float("nan"),
+        silent_errors=len(wrong_silent),
+        silent_error_rate=len(wrong_silent) / max(1, len(merged)),
+        not_ballot_as_vote=int(((merged["kind"] == "other") & (merged["decision_r"] == "vote")).sum()),
+        back_as_front=int(((merged["kind"] == "back") & (merged["side"] == "front")).sum()),
+        must_review_flagged=float(must["review_r"].mean()) if len(must) else float("nan"),
+        errors=int((merged["decision_r"] == "error").sum()),
+    )
+
+
+def by_condition(merged: pd.DataFrame) -> pd.DataFrame:
+    """Per condition tag: photos, accuracy (all), review rate, silent errors."""
+    rows = []
+    tags = merged["conditions"].str.split(";").explode()
+    tags = tags[tags != ""]
+    for tag in sorted(tags.unique()):
+        sub = merged.loc[tags[tags == tag].index.unique()]
+        rows.append({
+            "condition": tag,
+            "photos": len(sub),
+            "right": round(float(sub["right"].mean()), 3),
+            "review": round(float(sub["review_r"].mean()), 3),
+            "silent_errors": int((~sub["right"] & ~sub["review_r"]).sum()),
+        })
+    return pd.DataFrame(rows).sort_values(["right", "photos"], ascending=[True, False])
+
+
+def confusion(merged: pd.DataFrame) -> pd.DataFrame:
+    return pd.crosstab(merged["expected_decision"], merged["decision_r"], margins=True)
+
+
+def calibration(merged: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
+    """Mean stated confidence against the observed share right, per confidence bin."""
+    fronts = merged[(merged["kind"] == "front") & (merged["confidence"] != "")].copy()
+    fronts["conf"] = fronts["confidence"].astype(float)
+    fronts["bin"] = pd.cut(fronts["conf"], np.linspace(0, 1, bins + 1), include_lowest=True)
+    return fronts.groupby("bin", observed=True).agg(photos=("conf", "size"), stated=("conf", "mean"),
+                                                    observed=("right", "mean")).round(3)
+
+
+def report(merged: pd.DataFrame, title: str) -> str:
+    f = figures(merged)
+    lines = [
+        f"== {title} ==",
+        f"photos {f.photos}, fronts {f.fronts}, errors {f.errors}",
+        f"fronts decided without review: {f.fronts_auto}, right: {f.auto_accuracy:.2%} (target >= 99.5 %)",
+        f"fronts sent to review: {f.review_rate:.2%} (target <= 5 % at normal difficulty)",
+        f"silent errors: {f.silent_errors} = {f.silent_error_rate:.3%} of photos (target <= 0.1 %)",
+        f"non-ballots counted as votes: {f.not_ballot_as_vote} (must be 0); backs read as fronts: {f.back_as_front} (must be 0)",
+        f"fronts that must be reviewed and were: {f.must_review_flagged:.1%}",
+        "",
+        "decisions (truth rows × result columns):",
+        confusion(merged).to_string(),
+        "",
+        "by condition (worst first):",
+        by_condition(merged).to_string(index=False),
+        "",
+        "confidence calibration (fronts):",
+        calibration(merged).to_string(),
+        "",
+    ]
+    wrong = merged[~merged["right"] & ~merged["review_r"]]
+    if len(wrong):
+        lines.append("silent errors (first 15):")
+        cols = ["file", "expected_decision", "party", "decision_r", "party_r", "confidence", "conditions"]
+        lines.append(wrong[cols].head(15).to_string(index=False))
+    return "\n".join(lines)
+
+
+def run_set(n: int, difficulty: str, seed: int, out_dir: Path, workers: int) -> pd.DataFrame:
+    """Generate a set, read it with the batch engine, return the joined table."""
+    from .batch.runner import run
+    from .pipeline import PipelineContext
+    from .synth.generate import generate
+
+    photos = out_dir / f"{difficulty}-{seed}"
+    started = time.perf_counter()
+    generate(n=n, out_dir=photos, seed=seed, difficulty=difficulty)
+    print(f"generated {n} {difficulty} photos (seed {seed}) in {time.perf_counter() - started:.0f} s", flush=True)
+    results_csv = out_dir / f"results-{difficulty}-{seed}.csv"
+    started = time.perf_counter()
+    run(photos, results_csv, context=PipelineContext.default(), workers=workers, overwrite=True, progress=False)
+    print(f"read them in {time.perf_counter() - started:.0f} s", flush=True)
+    truth = pd.read_csv(photos / "truth.csv", dtype=str, keep_default_na=False)
+    results = pd.read_csv(results_csv, dtype=str, keep_default_na=False)
+    return join(truth, results)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=int(os.environ.get("EVAL_N", 2000)), help="photos at normal difficulty")
+    parser.add_argument("--n-hard", type=int, default=int(os.environ.get("EVAL_N_HARD", 500)), help="photos at hard difficulty")
+    parser.add_argument("--seed", type=int, default=None, help="default: a fresh random seed, printed")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--out", type=Path, default=None, help="keep photos and CSVs here (default: a temp folder)")
+    args = parser.parse_args(argv)
+    seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
+    with tempfile.TemporaryDirectory(prefix="bv-eval-") as tmp:
+        out = args.out or Path(tmp)
+        out.mkdir(parents=True, exist_ok=True)
+        texts = []
+        for difficulty, n in (("normal", args.n), ("hard", args.n_hard)):
+            if n <= 0:
+                continue
+            merged = run_set(n, difficulty, seed, out, args.workers)
+            text = report(merged, f"{difficulty} difficulty, {n} photos, seed {seed}")
+            print(text, flush=True)
+            texts.append(text)
+        if args.out:
+            (out / "eval-report.txt").write_text("\n\n".join(texts), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""The decision policy is a pure function of stored scores: exact answers on hand-made inputs."""
+
+import dataclasses
+
+import pytest
+
+from ballot_vision.config import ConfigError, MarkThresholds, load_config, with_marks
+from ballot_vision.results import Decision, Reason, SquareScore, format_square_details, parse_square_details
+from ballot_vision.stages.decide import FrontEvidence, decide_front, p_marked
+
+CONFIG = load_config()
+DEF, MARG = CONFIG.marks.definite, CONFIG.marks.marginal
+
+
+def evidence(*scores, registration=0.9, sharpness=200.0, **square_fields):
+    squares = []
+    for i, s in enumerate(scores):
+        extra = square_fields.get(f"s{i}", {})
+        squares.append(SquareScore(option=f"p{i}", score=s, **extra))
+    return FrontEvidence(squares=tuple(squares), registration=registration, sharpness=sharpness, glare=0.0)
+
+
+def test_one_clear_mark_is_a_confident_vote():
+    v = decide_front(evidence(0.01, 0.95, 0.02), CONFIG)
+    assert (v.decision, v.party, v.needs_review) == (Decision.VOTE, "p1", False)
+    assert v.confidence > 0.95
+    assert v.reasons == ()
+
+
+def test_no_mark_is_blank_and_two_marks_an_overvote():
+    assert decide_front(evidence(0.0, 0.01, 0.02), CONFIG).decision == Decision.BLANK
+    v = decide_front(evidence(0.9, 0.01, 0.8), CONFIG)
+    assert v.decision == Decision.OVERVOTE and v.party == "" and Reason.OVERVOTE in v.reasons
+
+
+def test_marginal_square_goes_to_review_with_its_reason():
+    v = decide_front(evidence(0.9, (DEF + MARG) / 2, 0.0), CONFIG)
+    assert v.needs_review and Reason.MARGINAL_MARK in v.reasons
+    assert v.confidence < 0.9
+
+
+def test_hidden_square_makes_the_ballot_unreadable_even_with_a_clear_mark():
+    v = decide_front(evidence(0.95, 0.0, 0.0, s2={"visible": False}), CONFIG)
+    assert v.decision == Decision.UNREADABLE and v.needs_review
+    assert Reason.SQUARE_NOT_VISIBLE in v.reasons
+
+
+def test_pencil_and_mark_outside_square_are_flagged():
+    v = decide_front(evidence(0.9, 0.0, s0={"pencil": 0.9}), CONFIG)
+    assert v.decision == Decision.VOTE and v.needs_review and Reason.PENCIL_SUSPECTED in v.reasons
+    v = decide_front(evidence(0.02, 0.0, s0={"outside": 0.8}), CONFIG)
+    assert v.needs_review and Reason.MARK_OUTSIDE_SQUARE in v.reasons
+
+
+def test_poor_registration_and_blur_send_to_review():
+    assert Reason.LOW_CONFIDENCE_REGISTRATION in decide_front(evidence(0.9, 0.0, registration=0.1), CONFIG).reasons
+    assert Reason.BLUR in decide_front(evidence(0.9, 0.0, sharpness=1.0), CONFIG).reasons
+
+
+def test_thresholds_are_configuration():
+    # A score between the defaults: marginal by default, a mark once `definite` is lowered.
+    score = (DEF + MARG) / 2
+    assert decide_front(evidence(score, 0.0), CONFIG).decision == Decision.BLANK
+    lowered = with_marks(CONFIG, definite=score - 0.01)
+    assert decide_front(evidence(score, 0.0), lowered).decision == Decision.VOTE
+
+
+def test_thresholds_are_validated():
+    with pytest.raises(ConfigError, match="marginal <= definite"):
+        MarkThresholds(definite=0.1, marginal=0.2, outside=0.3, pencil=0.5)
+
+
+def test_p_marked_is_monotone_and_anchored_at_the_thresholds():
+    assert p_marked(DEF, CONFIG) == pytest.approx(0.95, abs=1e-6)
+    assert p_marked(MARG, CONFIG) == pytest.approx(0.05, abs=1e-6)
+    values = [p_marked(s / 20, CONFIG) for s in range(21)]
+    assert values == sorted(values)
+
+
+def test_square_details_round_trip_so_decisions_rerun_without_photos():
+    squares = (SquareScore("npk", 0.0123, 0.01, 0.02, 0.0, 0.0, True), SquareScore("adal", 0.9, 0.3, 1.2, 0.1, 0.0, False))
+    parsed = parse_square_details(format_square_details(squares))
+    assert [dataclasses.astuple(s) for s in parsed] == [dataclasses.astuple(s) for s in squares]
+
+
+def test_config_file_overrides_and_names_bad_keys(tmp_path):
+    good = tmp_path / "c.yaml"
+    good.write_text("marks:\n  definite: 0.4\n")
+    assert load_config(good).marks.definite == 0.4
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("marks:\n  definit: 0.4\n")
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_config(bad)

@@ -1,0 +1,102 @@
+"""Square scoring on hand-made rectified cells: printed borders never count, strokes do."""
+
+import cv2
+import numpy as np
+import pytest
+
+from ballot_vision.config import load_config
+from ballot_vision.stages.score import PX_PER_MM, find_frame, score_cell
+
+PPM = PX_PER_MM
+CONFIG = load_config()
+
+
+def cell(square_mm=18.0, offset_mm=(0.0, 0.0), border_mm=1.0, paper=(235, 240, 242)):
+    """A 30 × 30 mm square cell with a heavy-bordered square, as the register stage rectifies it."""
+    img = np.full((int(30 * PPM), int(30 * PPM), 3), paper, np.uint8)
+    x0 = (30 - square_mm) / 2 + offset_mm[0]
+    y0 = (30 - square_mm) / 2 + offset_mm[1]
+    p0 = (int(x0 * PPM), int(y0 * PPM))
+    p1 = (int((x0 + square_mm) * PPM), int((y0 + square_mm) * PPM))
+    cv2.rectangle(img, p0, p1, (25, 25, 25), int(round(border_mm * PPM)))
+    return img
+
+
+NOMINAL = tuple(int(v * PPM) for v in (6, 6, 24, 24))
+BLUE = (170, 70, 30)
+
+
+def mm(x, y):
+    return (int((15 + x) * PPM), int((15 + y) * PPM))
+
+
+def score(img):
+    return score_cell(img, option="x", nominal_square_px=NOMINAL).score
+
+
+@pytest.mark.parametrize("square_mm,offset", [(18, (0, 0)), (15, (1.5, -1)), (20, (-1, 1.5))])
+def test_blank_square_scores_zero_whatever_its_printed_size(square_mm, offset):
+    s = score(cell(square_mm, offset))
+    assert s.score < 0.03 and s.outside < 0.05
+
+
+def test_frame_is_found_where_it_is_printed():
+    img = cell(15, (1.5, -1))
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    frame, _ = find_frame(1 - gray / 240, px_per_mm=PPM)
+    left, top = frame[:2]
+    assert abs(left / PPM - (7.5 + 1.5)) < 1.0 and abs(top / PPM - (7.5 - 1)) < 1.0
+
+
+def test_thin_tick_scores_as_a_mark():
+    img = cell()
+    cv2.line(img, mm(-5, 0), mm(-1, 5), BLUE, 3, cv2.LINE_AA)
+    cv2.line(img, mm(-1, 5), mm(6, -6), BLUE, 3, cv2.LINE_AA)
+    assert score(img).score >= CONFIG.marks.definite
+
+
+def test_pen_dot_is_not_a_mark_but_a_short_dash_is():
+    dot = cell()
+    cv2.circle(dot, mm(2, 2), 4, BLUE, -1, cv2.LINE_AA)
+    assert score(dot).score < CONFIG.marks.marginal
+    dash = cell()
+    cv2.line(dash, mm(-3, 0), mm(3, 0), BLUE, 4, cv2.LINE_AA)
+    assert score(dash).score >= CONFIG.marks.definite
+
+
+def test_filled_square_scores_one():
+    img = cell()
+    cv2.rectangle(img, mm(-8, -8), mm(8, 8), (60, 40, 40), -1)
+    assert score(img).score == pytest.approx(1.0)
+
+
+def test_mark_beside_the_square_scores_outside_not_inside():
+    img = cell()
+    cv2.line(img, mm(-13, -12), mm(-10, -9), BLUE, 3, cv2.LINE_AA)
+    cv2.line(img, mm(-10, -9), mm(-10.5, -13), BLUE, 3, cv2.LINE_AA)
+    s = score(img)
+    assert s.score < CONFIG.marks.marginal and s.outside > 0.2
+
+
+def test_shadow_edge_across_the_square_is_not_ink():
+    img = cell().astype(np.float32)
+    img[:, 90:] *= 0.55  # hard shadow covering the right half
+    assert score(img.astype(np.uint8)).score < CONFIG.marks.marginal
+
+
+def test_grey_faint_mark_is_flagged_as_pencil_and_black_pen_is_not():
+    pencil = cell()
+    cv2.line(pencil, mm(-5, -5), mm(5, 5), (150, 150, 150), 3, cv2.LINE_AA)
+    cv2.line(pencil, mm(-5, 5), mm(5, -5), (150, 150, 150), 3, cv2.LINE_AA)
+    s = score(pencil)
+    assert s.score >= CONFIG.marks.definite and s.pencil >= CONFIG.marks.pencil
+    pen = cell()
+    cv2.line(pen, mm(-5, -5), mm(5, 5), (20, 20, 20), 3, cv2.LINE_AA)
+    cv2.line(pen, mm(-5, 5), mm(5, -5), (20, 20, 20), 3, cv2.LINE_AA)
+    assert score(pen).pencil < CONFIG.marks.pencil
+
+
+def test_finger_over_the_cell_makes_it_not_visible():
+    img = cell()
+    cv2.ellipse(img, mm(0, 8), (90, 60), 0, 0, 360, (120, 150, 205), -1)  # skin tone (BGR)
+    assert not score(img).visible
