@@ -113,6 +113,8 @@ def load_photo(path: str | Path, *, limits: LoadLimits) -> LoadedPhoto:
     data = _read_bytes(Path(path))
     sha256 = hashlib.sha256(data).hexdigest()
     try:
+        if not data:
+            raise LoadError("file is empty")
         return _decode(data, sha256, limits)
     except LoadError as exc:
         exc.sha256 = sha256
@@ -204,8 +206,6 @@ def _read_bytes(path: Path) -> bytes:
         if exc.errno == errno.ELOOP:
             raise LoadError("symlink loop") from None
         raise LoadError(f"cannot read the file: {exc.strerror or exc}") from None
-    if not data:
-        raise LoadError("file is empty")
     return data
 
 
