@@ -91,5 +91,105 @@ def template_render(
     typer.echo(f"{output}: {template.id}, sides {', '.join(sides)} at {dpi:g} dpi")
 
 
+# --------------------------------------------------------------------------------------
+# Batch processing (`process`)
+
+
+def _setup_run_logging(*, quiet: bool, verbose: bool, console) -> None:
+    """Log to stderr: through rich above the progress bar on a terminal, plain lines otherwise."""
+    import logging
+    import sys
+
+    if console is not None:
+        from rich.logging import RichHandler
+
+        handler: logging.Handler = RichHandler(console=console, show_path=False, show_time=False)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+    if not verbose:
+        # Dask's own chatter (connections, heartbeats) only with -v.
+        for name in ("distributed", "tornado", "asyncio"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _import_read_fn(spec: str):
+    import importlib
+
+    module_name, _, attribute = spec.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise fail(f"--read-fn {spec}: cannot import it ({exc}); expected MODULE:FUNCTION", ExitCode.BAD_ARGS) from exc
+
+
+@app.command("process")
+def process(
+    photos: Path = typer.Argument(..., help="Folder of photos, searched recursively (JPEG, PNG, WEBP, TIFF, HEIC)."),
+    output: Path = typer.Option(Path("results.csv"), "-o", "--output", help="Results CSV to write (its folder is created)."),
+    workers: int | None = typer.Option(None, "--workers", "-j", min=0, help="Worker processes [default: every CPU; 0 runs in this process, for debugging]."),
+    scheduler: str | None = typer.Option(None, "--scheduler", metavar="tcp://HOST:8786", help="Run on this Dask scheduler's workers instead of local processes."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an existing results CSV: read only photos not in it yet."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing results CSV."),
+    timeout: float = typer.Option(120.0, "--timeout", min=0, metavar="SECONDS", help="Give up on a photo after this long (0: never)."),
+    debug: Path | None = typer.Option(None, "--debug", metavar="DIR", help="Write an annotated picture of each photo into DIR."),
+    config: Path | None = typer.Option(None, "--config", metavar="FILE", help="YAML file overriding thresholds in defaults.yaml."),
+    templates: Path | None = typer.Option(None, "--templates", metavar="DIR", help="Template folder (default: $BALLOT_VISION_TEMPLATES or the shipped templates_ballots/)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors; no progress."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs, and tracebacks of failures."),
+    read_fn: str | None = typer.Option(None, "--read-fn", hidden=True, help="MODULE:FUNCTION replacing the per-photo function (tests)."),
+) -> None:
+    """Read every photo under PHOTOS into a results CSV, one row per photo.
+
+    Uses every CPU (or a Dask cluster with --scheduler). Rows are written as photos finish, so an
+    interrupted run loses nothing: run it again with --resume.
+    """
+    import sys
+
+    from ballot_vision.batch import runner
+    from ballot_vision.batch.progress import LogProgress, Progress, RichProgress
+    from ballot_vision.config import ConfigError
+    from ballot_vision.pipeline import PipelineContext, read_photo
+    from ballot_vision.templates import TemplateError
+
+    progress: Progress
+    if quiet:
+        progress = Progress()
+        console = None
+    elif sys.stderr.isatty():
+        progress = RichProgress()
+        console = progress.console
+    else:
+        progress, console = LogProgress(), None
+    _setup_run_logging(quiet=quiet, verbose=verbose, console=console)
+
+    try:
+        context = PipelineContext.default(config_path=config, template_dir=templates, debug_dir=debug)
+    except (ConfigError, TemplateError) as exc:
+        raise fail(str(exc), ExitCode.BAD_ARGS) from exc
+    function = _import_read_fn(read_fn) if read_fn else read_photo
+
+    try:
+        summary = runner.run(photos, output, context=context, workers=workers, scheduler=scheduler, resume=resume,
+                             overwrite=overwrite, timeout_s=timeout or None, progress=progress, read_fn=function)
+    except (runner.InputError, runner.OutputExistsError) as exc:
+        raise fail(str(exc), ExitCode.BAD_ARGS) from exc
+    except (runner.OutputError, runner.SchedulerError) as exc:
+        raise fail(str(exc), ExitCode.CANNOT_RUN) from exc
+    except KeyboardInterrupt:
+        raise fail(f"interrupted; the rows written so far are in {output}: add --resume to continue",
+                   ExitCode.INTERRUPTED) from None
+    except Exception as exc:
+        if verbose:
+            raise
+        raise fail(f"unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)", ExitCode.CANNOT_RUN) from exc
+    if not quiet:
+        typer.echo(runner.format_summary(summary), err=True)
+    typer.echo(f"results: {summary.output_csv}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
