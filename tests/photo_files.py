@@ -66,3 +66,19 @@ def write_bomb_png(path: Path, width: int = 30000, height: int = 30000) -> Path:
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat)
                      + _png_chunk(b"IEND", b""))
     return path
+
+
+def plain_bgr(index: int, height: int = 90, width: int = 120) -> np.ndarray:
+    """A flat-coloured image, different for each index. Flat images take the vision stages
+    little time (they find no ballot quickly), which keeps batch tests fast."""
+    colour = ((37 * index) % 256, (91 * index + 40) % 256, (53 * index + 90) % 256)
+    bgr = np.empty((height, width, 3), np.uint8)
+    bgr[:] = colour
+    bgr[: height // 2, : width // 2] = 255 - np.array(colour, np.uint8)
+    return bgr
+
+
+def write_plain_photos(folder: Path, count: int, *, start: int = 0, prefix: str = "photo") -> list[Path]:
+    """``count`` distinct small JPEGs named ``{prefix}-{index:03d}.jpg``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [write_jpeg(folder / f"{prefix}-{i:03d}.jpg", plain_bgr(i)) for i in range(start, start + count)]
