@@ -387,7 +387,8 @@ def _emblem_coverage(shape_hw: tuple[int, int], ppm: float, center_mm: tuple[flo
 
 
 @lru_cache(maxsize=64)
-def _font(family: str, bold: bool, size_px: int) -> ImageFont.FreeTypeFont:
+def get_font(family: str, bold: bool, size_px: int) -> ImageFont.FreeTypeFont:
+    """The regular or bold face of ``family`` (a key of :data:`FONT_FILES`) at ``size_px`` em size."""
     regular, bold_file = FONT_FILES[family]
     path = FONT_DIR / (bold_file if bold else regular)
     if not path.is_file():
@@ -398,9 +399,36 @@ def _font(family: str, bold: bool, size_px: int) -> ImageFont.FreeTypeFont:
 @lru_cache(maxsize=32)
 def _cap_ratio(family: str, bold: bool) -> float:
     """Cap height of the typeface as a share of its em size (to size type by cap height)."""
-    font = _font(family, bold, 200)
+    font = get_font(family, bold, 200)
     top, bottom = font.getbbox("НЕ", anchor="ls")[1::2]
     return (bottom - top) / 200.0
+
+
+#: Where a typeface has no glyph (Liberation 1.x lacks the Kazakh letters Ә Ғ Қ Ң Ө Ұ Ү Һ),
+#: the glyph comes from a typeface of the same design, as a typesetting system would do.
+FALLBACK_FAMILY: dict[str, str] = {"Liberation Sans": "FreeSans", "Liberation Serif": "FreeSerif"}
+
+
+@lru_cache(maxsize=4096)
+def has_glyph(family: str, bold: bool, char: str) -> bool:
+    """True when the typeface draws ``char`` with its own glyph (not the 'missing' box)."""
+    font = get_font(family, bold, 32)
+    missing = np.asarray(font.getmask("\U0010FFFD"))
+    drawn = np.asarray(font.getmask(char))
+    return char.isspace() or drawn.shape != missing.shape or not np.array_equal(drawn, missing)
+
+
+def _runs(text: str, family: str, bold: bool) -> list[tuple[str, str]]:
+    """Split ``text`` into (run, family) pieces, using the fallback typeface for missing glyphs."""
+    fallback = FALLBACK_FAMILY.get(family, "DejaVu Sans")
+    runs: list[tuple[str, str]] = []
+    for ch in text:
+        fam = family if has_glyph(family, bold, ch) else fallback
+        if runs and runs[-1][1] == fam:
+            runs[-1] = (runs[-1][0] + ch, fam)
+        else:
+            runs.append((ch, fam))
+    return runs
 
 
 class _TextLayer:
@@ -412,20 +440,25 @@ class _TextLayer:
         self.ppm = ppm
         self.family = family
 
-    def font(self, cap_mm: float, bold: bool) -> ImageFont.FreeTypeFont:
-        size_px = max(4, int(round(cap_mm * self.ppm / _cap_ratio(self.family, bold))))
-        return _font(self.family, bold, size_px)
+    def font(self, cap_mm: float, bold: bool, family: str | None = None) -> ImageFont.FreeTypeFont:
+        family = family or self.family
+        size_px = max(4, int(round(cap_mm * self.ppm / _cap_ratio(family, bold))))
+        return get_font(family, bold, size_px)
 
     def width_mm(self, text: str, cap_mm: float, bold: bool) -> float:
-        return self.font(cap_mm, bold).getlength(text) / self.ppm
+        return sum(self.font(cap_mm, bold, fam).getlength(run) for run, fam in _runs(text, self.family, bold)) / self.ppm
 
     def line(self, text: str, *, x_mm: float, baseline_mm: float, cap_mm: float, bold: bool, align: str, max_w_mm: float) -> None:
         """Draw one line; shrink it to ``max_w_mm`` if it would not fit (as a typesetter would)."""
         width = self.width_mm(text, cap_mm, bold)
         if width > max_w_mm:
             cap_mm *= max_w_mm / width
-        anchor = {"left": "ls", "center": "ms", "right": "rs"}[align]
-        self.draw.text((x_mm * self.ppm, baseline_mm * self.ppm), text, fill=255, font=self.font(cap_mm, bold), anchor=anchor)
+            width = self.width_mm(text, cap_mm, bold)
+        x_px = (x_mm - {"left": 0.0, "center": width / 2, "right": width}[align]) * self.ppm
+        for run, fam in _runs(text, self.family, bold):
+            font = self.font(cap_mm, bold, fam)
+            self.draw.text((x_px, baseline_mm * self.ppm), run, fill=255, font=font, anchor="ls")
+            x_px += font.getlength(run)
 
     def wrap(self, text: str, cap_mm: float, bold: bool, max_w_mm: float) -> list[str]:
         """Greedy word wrap to ``max_w_mm``."""
