@@ -20,8 +20,11 @@ import numpy as np
 
 @dataclass(frozen=True)
 class OcrText:
+    """What Tesseract read: all of it, and only the words it was sure of (confidence ≥ 60)."""
+
     text: str
     error: str = ""
+    confident_text: str = ""
 
     def __bool__(self) -> bool:
         return bool(self.text.strip())
@@ -77,12 +80,14 @@ def read_text(gray: np.ndarray, *, languages: str = "kaz+rus", single_block: boo
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     config = "--psm 6" if single_block else "--psm 3"
     try:
-        text = pytesseract.image_to_string(gray, lang=langs, config=config, timeout=timeout_s)
+        data = pytesseract.image_to_data(gray, lang=langs, config=config, timeout=timeout_s,
+                                         output_type=pytesseract.Output.DICT)
     except RuntimeError as exc:  # pytesseract raises RuntimeError on timeout
         return OcrText("", error=f"tesseract timed out: {exc}")
     except Exception as exc:  # noqa: BLE001 - a failed OCR is no evidence, not a crash
         return OcrText("", error=f"tesseract failed: {exc}")
-    return OcrText(text)
+    words = [(w, float(c)) for w, c in zip(data["text"], data["conf"]) if str(w).strip()]
+    return OcrText(" ".join(w for w, _ in words), confident_text=" ".join(w for w, c in words if c >= 60))
 
 
 @lru_cache(maxsize=64)

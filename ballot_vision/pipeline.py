@@ -17,9 +17,9 @@ from .config import Config, load_config
 from .results import Decision, PhotoResult, Reason, Side, Signature
 from .stages.back import read_back
 from .stages.decide import FrontEvidence, decide_front
-from .stages.identify import Identification, identify
+from .stages.identify import candidate_fits, choose_template, print_stretch
 from .stages.locate import TableObservation, locate_table
-from .stages.score import glare, score_squares, sharpness
+from .stages.score import PX_PER_MM, glare, score_squares, sharpness
 from .templates import Template, load_templates
 
 
@@ -80,10 +80,11 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
     config = context.config
     observation = locate_table(bgr)
     if observation:
-        identified = identify(observation, bgr, context.templates, config)
-        if identified:
-            return _read_front(bgr, identified, observation, name=name, context=context)
-        if identified.not_ballot:
+        fits = candidate_fits(observation, context.templates, bgr.shape)
+        if fits:
+            front = _read_front(bgr, fits, observation, name=name, context=context)
+            if front is not None:
+                return front
             return _finish(context, bgr, PhotoResult(file=name, decision=Decision.NOT_BALLOT, confidence=0.9,
                                                      reasons=(Reason.NOT_BALLOT,)))
     back = read_back(bgr, config)
@@ -105,18 +106,30 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
     return _finish(context, bgr, result)
 
 
-def _read_front(bgr: np.ndarray, identified: Identification, observation: TableObservation, *, name: str,
-                context: PipelineContext) -> PhotoResult:
-    registration = identified.registration
+def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, name: str,
+                context: PipelineContext) -> PhotoResult | None:
+    """Score, identify and decide a located front; None when its text says it is no ballot."""
+    config = context.config
+    template, registration = fits[0]
     cells = score_squares(bgr, registration)
+    frames_mm = [((c.frame_px[2] - c.frame_px[0]) / PX_PER_MM, (c.frame_px[3] - c.frame_px[1]) / PX_PER_MM)
+                 for c in cells if c.frame_px is not None]
+    identified = choose_template(bgr, fits, config, stretch=print_stretch(frames_mm))
+    if not identified:
+        return None
+    if identified.template.table != template.table:
+        registration = identified.registration
+        cells = score_squares(bgr, registration)
+    registration = identified.registration
     evidence = FrontEvidence(
         squares=tuple(c.score for c in cells),
         registration=registration.quality,
         sharpness=sharpness(cells),
         glare=glare(cells),
         template_certain=identified.certain,
+        ballot_confirmed=identified.confirmed,
     )
-    verdict = decide_front(evidence, context.config)
+    verdict = decide_front(evidence, config)
     result = PhotoResult(
         file=name,
         side=Side.FRONT,
@@ -131,11 +144,15 @@ def _read_front(bgr: np.ndarray, identified: Identification, observation: TableO
         registration=evidence.registration,
         sharpness=evidence.sharpness,
         glare=evidence.glare,
-        extras={"template_certain": "true" if identified.certain else "false"},
+        extras={"template_certain": _flag(identified.certain), "ballot_confirmed": _flag(identified.confirmed)},
     )
     if context.debug_dir is not None:
         debug.write(debug.debug_path(context.debug_dir, name), debug.draw_front(bgr, registration, cells, result))
     return result
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def _finish(context: PipelineContext, bgr: np.ndarray, result: PhotoResult) -> PhotoResult:

@@ -41,6 +41,7 @@ class Reason(StrEnum):
     PENCIL_SUSPECTED = "pencil_suspected"
     MARK_OUTSIDE_SQUARE = "mark_outside_square"
     TEMPLATE_AMBIGUOUS = "template_ambiguous"
+    BALLOT_UNCONFIRMED = "ballot_unconfirmed"  # no text on the photo confirmed it is a ballot
     LOW_CONFIDENCE = "low_confidence"
     SIGNATURE_MISSING = "signature_missing"
     SIGNATURE_UNKNOWN = "signature_unknown"

@@ -23,6 +23,7 @@ class FrontEvidence:
     sharpness: float | None
     glare: float | None
     template_certain: bool = True
+    ballot_confirmed: bool = True
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ ALWAYS_REVIEW = frozenset({
     Reason.MARK_OUTSIDE_SQUARE,
     Reason.LOW_CONFIDENCE_REGISTRATION,
     Reason.TEMPLATE_AMBIGUOUS,
+    Reason.BALLOT_UNCONFIRMED,
     Reason.LOW_CONFIDENCE,
     Reason.BLUR,
     Reason.GLARE,
@@ -86,6 +88,8 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
         reasons.append(Reason.GLARE)
     if not evidence.template_certain:
         reasons.append(Reason.TEMPLATE_AMBIGUOUS)
+    if not evidence.ballot_confirmed:
+        reasons.append(Reason.BALLOT_UNCONFIRMED)
 
     if hidden and not marked:
         decision, party = Decision.UNREADABLE, ""

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..config import Config
 from ..imaging import to_gray
-from ..ocr import keyword_score, normalise, read_text
+from ..ocr import OcrText, keyword_score, normalise, read_text
 from ..templates import Rect, Template
 from .locate import TableObservation
 from .register import Registration, RegisterFailure, first_row_candidates, name_cell, rectify, register
@@ -23,6 +23,8 @@ from .register import Registration, RegisterFailure, first_row_candidates, name_
 #: Words that any ballot title or party row carries ("ballot", "election", "party").
 BALLOT_WORDS = ("БЮЛЛЕТЕНЬ", "БЮЛЛЕТЕНІ", "САЙЛАУ", "ИЗБИРАТЕЛЬНЫЙ", "ГОЛОСОВАНИЯ", "ДЕПУТАТОВ",
                 "ПАРТИЯ", "ПАРТИЯСЫ")
+#: Words of every party row.
+PARTY_WORDS = ("ПАРТИЯ", "ПАРТИЯСЫ")
 #: A fuzzy keyword match at least this good counts as found.
 KEYWORD_MATCH = 0.8
 #: OCR text with at least this many letters is "readable": if no ballot word is in it, it is
@@ -47,6 +49,7 @@ class Identification:
     registration: Registration
     certain: bool  # False when several templates fit and nothing told them apart
     ocr_text: str = ""
+    confirmed: bool = True  # False when no text confirmed that this is a ballot
 
 
 def ocr_regions(template: Template, languages: str) -> list[tuple[Rect, str]]:
@@ -64,54 +67,98 @@ def ocr_regions(template: Template, languages: str) -> list[tuple[Rect, str]]:
     return [(Rect(r.x - 3, r.y - 4, r.w + 6, r.h + 8), lang) for r, lang in chosen]
 
 
-def read_side_text(bgr: np.ndarray, registration: Registration, config: Config) -> str:
-    """OCR the identifying regions of the registered template ('' when OCR is off)."""
+def print_stretch(frames_mm: list[tuple[float, float]]) -> float:
+    """How much taller than printed the table looks in template millimetres.
+
+    Printed squares are square. Mapping printed cells onto template cells stretches y by
+    template row height / printed row height, so a square's apparent height/width gives
+    that factor (1.0 when the printing matches the template). ``frames_mm`` are (width,
+    height) of the squares found, in template mm.
+    """
+    ratios = [h / w for w, h in frames_mm if w > 0]
+    if not ratios:
+        return 1.0
+    return float(np.clip(np.median(ratios), 0.7, 1.4))
+
+
+def unstretch(photo_to_mm: np.ndarray, *, table_top_mm: float, stretch: float) -> np.ndarray:
+    """``photo_to_mm`` corrected so that distances above and below the table are as printed."""
+    correction = np.array([[1, 0, 0], [0, 1 / stretch, table_top_mm * (1 - 1 / stretch)], [0, 0, 1]])
+    return correction @ photo_to_mm
+
+
+def read_side_text(bgr: np.ndarray, template: Template, photo_to_mm: np.ndarray, config: Config) -> OcrText:
+    """OCR the identifying regions of ``template`` (empty when OCR is off)."""
     if not config.ocr.enabled:
-        return ""
+        return OcrText("")
     texts = []
-    for region, languages in ocr_regions(registration.template, config.ocr.languages):
-        patch = rectify(bgr, registration.photo_to_mm, region, px_per_mm=OCR_PX_PER_MM)
-        result = read_text(to_gray(patch), languages=languages)
-        texts.append(result.text)
-    return "\n".join(texts)
+    for region, languages in ocr_regions(template, config.ocr.languages):
+        patch = rectify(bgr, photo_to_mm, region, px_per_mm=OCR_PX_PER_MM)
+        texts.append(read_text(to_gray(patch), languages=languages))
+    return OcrText("\n".join(t.text for t in texts), confident_text="\n".join(t.confident_text for t in texts))
 
 
 def _best_keyword(text: str, words: tuple[str, ...]) -> float:
     return max((keyword_score(text, w) for w in words), default=0.0)
 
 
-def identify(observation: TableObservation, bgr: np.ndarray, templates: dict[str, Template],
-             config: Config) -> Identification | IdentifyFailure:
-    """Choose the template (and the template row of the first seen row) for a located table."""
+def candidate_fits(observation: TableObservation, templates: dict[str, Template],
+                   image_shape: tuple[int, ...]) -> list[tuple[Template, Registration]] | IdentifyFailure:
+    """Templates whose table can hold the observed rows, each registered, best first.
+
+    A template with exactly the observed number of rows comes first; larger ones follow
+    (rows may be hidden by a finger or the frame).
+    """
     total = len(observation.rows) + observation.rows_above + observation.rows_below
-    exact = [t for t in templates.values() if len(t.options) == total]
-    # Rows may be hidden (finger, frame): larger forms that can hold the seen rows.
-    larger = [t for t in templates.values() if len(t.options) > total]
-    candidates = exact or sorted(larger, key=lambda t: len(t.options))
-    if not candidates:
-        return IdentifyFailure(f"a table of {total} rows matches no template")
-
-    fits: list[tuple[Template, Registration]] = []
-    for template in candidates:
-        for first_row in first_row_candidates(observation, len(template.options))[:1]:
-            reg = register(observation, template, first_row=first_row, image_shape=bgr.shape)
-            if not isinstance(reg, RegisterFailure):
-                fits.append((template, reg))
+    exact = sorted((t for t in templates.values() if len(t.options) == total), key=lambda t: t.id)
+    larger = sorted((t for t in templates.values() if len(t.options) > total), key=lambda t: (len(t.options), t.id))
+    fits = []
+    for template in exact + larger:
+        first_rows = first_row_candidates(observation, len(template.options))
+        if not first_rows:
+            continue
+        reg = register(observation, template, first_row=first_rows[0], image_shape=image_shape)
+        if not isinstance(reg, RegisterFailure):
+            fits.append((template, reg))
     if not fits:
-        return IdentifyFailure("the table could not be registered to any template")
+        return IdentifyFailure(f"a table of {total} rows matches no template")
+    return fits
 
-    # OCR once, on the first fit's regions (the candidates share their layout closely
-    # enough for a generous crop), then score every candidate's keywords on that text.
-    text = read_side_text(bgr, fits[0][1], config)
-    letters = len(normalise(text).replace(" ", ""))
-    if letters >= READABLE_LETTERS:
-        ballot_evidence = _best_keyword(text, BALLOT_WORDS)
-        if ballot_evidence < 0.7 and all(_best_keyword(text, t.keywords) < 0.7 for t, _ in fits):
-            return IdentifyFailure("a table with squares, but its title is not a ballot's", not_ballot=True)
-    if len(fits) == 1:
-        template, reg = fits[0]
-        return Identification(template, reg, certain=bool(exact), ocr_text=text)
-    scored = sorted(((_best_keyword(text, t.keywords), t.id, t, r) for t, r in fits), key=lambda x: (-x[0], x[1]))
+
+def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], config: Config, *,
+                    stretch: float = 1.0) -> Identification | IdentifyFailure:
+    """Pick among the candidate fits by the text on the ballot, and make sure it is a ballot.
+
+    Text with ballot words confirms a ballot; readable text without any is another form
+    (a questionnaire with a table of squares must never be counted); no readable text
+    (title out of frame, blur) leaves it unconfirmed, which sends it to review.
+    """
+    first_template, first_reg = fits[0]
+    same_rows = [(t, r) for t, r in fits if len(t.options) == len(first_template.options)]
+    h = unstretch(first_reg.photo_to_mm, table_top_mm=first_template.table.box.y, stretch=stretch)
+    ocr = read_side_text(bgr, first_template, h, config)
+    text = ocr.text
+    # Only words Tesseract was sure of can prove that this is some other document: a
+    # blurred or low-resolution ballot title reads as confident-looking garbage otherwise.
+    letters = len(normalise(ocr.confident_text).replace(" ", ""))
+    ballot_evidence = max(_best_keyword(text, BALLOT_WORDS),
+                          max(_best_keyword(text, t.keywords) for t, _ in same_rows))
+    if letters >= READABLE_LETTERS and ballot_evidence < 0.7:
+        return IdentifyFailure("a table with squares, but its text is not a ballot's", not_ballot=True)
+    confirmed = ballot_evidence >= KEYWORD_MATCH
+    if not confirmed and config.ocr.enabled:
+        # The title may be out of frame or blurred; the party names sit in the table itself.
+        names = [name_cell(first_template, o) for o in first_template.options[:1]]
+        for region in names:
+            patch = rectify(bgr, first_reg.photo_to_mm, region, px_per_mm=OCR_PX_PER_MM)
+            row_text = read_text(to_gray(patch), languages=config.ocr.languages).text
+            party_words = tuple(w for o in first_template.options for w in (o.kaz, o.rus) if w) + PARTY_WORDS
+            confirmed = _best_keyword(row_text, party_words) >= KEYWORD_MATCH
+            text += "\n" + row_text
+    if len(same_rows) == 1:
+        template, reg = same_rows[0]
+        return Identification(template, reg, certain=True, ocr_text=text, confirmed=confirmed)
+    scored = sorted(((_best_keyword(text, t.keywords), t.id, t, r) for t, r in same_rows), key=lambda x: (-x[0], x[1]))
     best, runner_up = scored[0], scored[1]
-    certain = best[0] >= KEYWORD_MATCH and best[0] - runner_up[0] >= 0.1 and bool(exact)
-    return Identification(best[2], best[3], certain=certain, ocr_text=text)
+    certain = best[0] >= KEYWORD_MATCH and best[0] - runner_up[0] >= 0.1
+    return Identification(best[2], best[3], certain=certain, ocr_text=text, confirmed=confirmed)

@@ -20,7 +20,7 @@ import numpy as np
 from ..imaging import order_quad, relative_darkness, to_gray
 
 #: Pixels darker than the local paper by this share are ink (printed or pen).
-INK_DARKNESS = 0.22
+INK_DARKNESS = 0.16
 #: A hole smaller than this share of the image's long side (squared) cannot be a cell.
 MIN_CELL_SIDE_FRACTION = 1 / 90
 #: Name cell / square cell area ratio of a table row. 2021: 156 × 30 vs 30 × 30 → 5.2;
@@ -223,6 +223,71 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / n if n > 0 else v
 
 
+def _orient(contours, cells: list[_Cell], pairs: list[tuple[_Cell, _Cell]]):
+    """Choose the table's grid and the ballot's +x direction.
+
+    Returns (grid parent index, right unit vector, agreeing (name, square) pairs, square
+    cells without a name cell), or a LocateFailure. With name/square pairs, +x points from
+    name cell to square cell. Without any (the rules between name cells broken by blur or
+    a shadow), a column of square cells still fixes +x: perpendicular to the column,
+    pointing away from the rest of the grid.
+    """
+    by_parent: dict[int, list] = {}
+    for c in cells:
+        if c.has_square:
+            by_parent.setdefault(c.parent, [])
+    for nm, sq in pairs:
+        by_parent.setdefault(sq.parent, [])
+    if not by_parent:
+        return LocateFailure("no table rows (name cell beside a square cell) found")
+
+    def strength(parent: int) -> int:
+        return sum(1 for nm, sq in pairs if sq.parent == parent) * 2 + sum(
+            1 for c in cells if c.parent == parent and c.has_square)
+
+    parent = max(by_parent, key=strength)
+    rows = [(nm, sq) for nm, sq in pairs if sq.parent == parent]
+    squares = [c for c in cells if c.parent == parent and c.has_square]
+    if rows:
+        directions = np.array([_unit(sq.centre - nm.centre) for nm, sq in rows])
+        # The direction most pairs agree with (a stray pair must not outvote the rest).
+        agree = (directions @ directions.T) > np.cos(np.deg2rad(25))
+        right = directions[int(np.argmax(agree.sum(axis=1)))]
+        rows = [r for r, d in zip(rows, directions) if d @ right > np.cos(np.deg2rad(25))]
+        if not rows:
+            return LocateFailure("table rows disagree on orientation")
+        right = _unit(np.mean([_unit(sq.centre - nm.centre) for nm, sq in rows], axis=0))
+    else:
+        if len(squares) < 2:
+            return LocateFailure("no table rows (name cell beside a square cell) found")
+        centres = np.array([c.centre for c in squares])
+        _, _, vt = np.linalg.svd(centres - centres.mean(axis=0))
+        column = vt[0]
+        right = np.array([-column[1], column[0]], dtype=np.float32)
+        # The name cells (the rest of the grid) lie on the -x side of the squares.
+        # The grid reaches far to the names' side of the square column and barely past
+        # it on the other, whether or not the rules between the names survived.
+        outline = contours[parent].reshape(-1, 2).astype(np.float32)
+        reach = (outline - centres.mean(axis=0)) @ right
+        if abs(float(reach.max())) > abs(float(reach.min())):
+            right = -right
+        spread = (centres - centres.mean(axis=0)) @ right
+        sides = np.sqrt([c.area for c in squares])
+        if np.abs(spread).max() > 0.3 * np.median(sides):
+            return LocateFailure("square cells do not form one column")
+    paired = {sq.index for _, sq in rows}
+    reference = [sq for _, sq in rows] or squares
+    sq_side = float(np.median([np.sqrt(sq.area) for sq in reference]))
+    column_u = float(np.median([sq.centre @ right for sq in reference]))
+    lone = [
+        c for c in squares
+        if c.index not in paired
+        and abs(c.centre @ right - column_u) < 0.3 * sq_side
+        and 0.5 < np.sqrt(c.area) / sq_side < 1.6
+    ]
+    return parent, right.astype(np.float32), rows, lone
+
+
 def locate_table(bgr: np.ndarray) -> TableObservation | LocateFailure:
     """Find the option table and its rows in a photo.
 
@@ -243,36 +308,11 @@ def locate_table(bgr: np.ndarray) -> TableObservation | LocateFailure:
     if not cells:
         return LocateFailure("no table cells found")
     pairs = _pair_rows(cells)
-    if not pairs:
-        return LocateFailure("no table rows (name cell beside a square cell) found")
-
-    # Group pairs by grid component and keep the grid with the most rows.
-    by_parent: dict[int, list[tuple[_Cell, _Cell]]] = {}
-    for nm, sq in pairs:
-        by_parent.setdefault(sq.parent, []).append((nm, sq))
-    parent, rows = max(by_parent.items(), key=lambda kv: len(kv[1]))
-
-    # The ballot's +x: from each name cell to its square cell; take a robust mean.
-    directions = np.array([_unit(sq.centre - nm.centre) for nm, sq in rows])
-    right = _unit(np.median(directions, axis=0))
-    agree = directions @ right > np.cos(np.deg2rad(25))
-    rows = [r for r, ok in zip(rows, agree) if ok]
-    if not rows:
-        return LocateFailure("table rows disagree on orientation")
-    right = _unit(np.mean([_unit(sq.centre - nm.centre) for nm, sq in rows], axis=0))
+    oriented = _orient(contours, cells, pairs)
+    if not oriented:
+        return oriented
+    parent, right, rows, lone = oriented
     down = np.array([-right[1], right[0]], dtype=np.float32)
-
-    # Square cells of the same grid that lost their name cell (a finger over the table's
-    # left rule, say) still count when they hold a square and line up with the others.
-    paired = {sq.index for _, sq in rows}
-    sq_side = float(np.median([np.sqrt(sq.area) for _, sq in rows]))
-    column_u = float(np.median([sq.centre @ right for _, sq in rows]))
-    lone = [
-        c for c in cells
-        if c.parent == parent and c.index not in paired and c.has_square
-        and abs(c.centre @ right - column_u) < 0.3 * sq_side
-        and 0.5 < np.sqrt(c.area) / sq_side < 1.6
-    ]
     entries: list[tuple[float, RowCells]] = []
     for nm, sq in rows:
         entries.append((float(sq.centre @ down), RowCells(order_quad(nm.quad, right, down), order_quad(sq.quad, right, down))))
@@ -283,7 +323,11 @@ def locate_table(bgr: np.ndarray) -> TableObservation | LocateFailure:
     # Row pitch from neighbouring square cells; gaps of ~k pitches hold k-1 unseen rows.
     positions = np.array([e[0] for e in entries])
     steps = np.diff(positions)
-    pitch = float(np.median(steps)) if len(steps) else _cell_height(entries[0][1].square_quad)
+    # Neighbouring cells share a rule, so the pitch is about one cell height; steps of
+    # about one height refine it, longer ones are gaps.
+    height = float(np.median([_cell_height(e[1].square_quad) for e in entries]))
+    single = steps[(steps > 0.75 * height) & (steps < 1.3 * height)]
+    pitch = float(np.median(single)) if len(single) else height
     ordered: list[RowCells | None] = [entries[0][1]]
     for step, (_, row) in zip(steps, entries[1:]):
         k = int(round(step / pitch)) if pitch > 0 else 1

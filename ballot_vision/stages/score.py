@@ -40,6 +40,10 @@ INK_CHROMA = 22.0
 MIN_SPECK_MM2 = 0.35
 #: Printed squares are between these sides (mm); a "frame" outside the range is not one.
 SQUARE_SIDE_RANGE_MM = (10.0, 26.0)
+#: Width (mm) of the closing that estimates the paper under any square or fill.
+PAPER_KERNEL_MM = 24.0
+#: Typical printed border weight (mm), used where the border merges with a mark.
+BORDER_MM = 1.2
 #: Skin-coloured share of a cell above which a finger covers it.
 SKIN_SHARE = 0.12
 
@@ -83,15 +87,21 @@ def find_frame(dark: np.ndarray, *, px_per_mm: float) -> tuple[tuple[int, int, i
     vert = cv2.morphologyEx(inner, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, line_px)))
     rows = _runs(horiz.sum(axis=1).astype(np.float32), line_px)
     cols = _runs(vert.sum(axis=0).astype(np.float32), line_px)
-    if len(rows) < 2 or len(cols) < 2:
+    if not rows or not cols:
         return None
+    # A filled square is one long run from border to border: same outer edges.
     (top, top_end), (bottom_start, bottom) = rows[0], rows[-1]
     (left, left_end), (right_start, right) = cols[0], cols[-1]
     w_mm, h_mm = (right - left) / px_per_mm, (bottom - top) / px_per_mm
     lo, hi = SQUARE_SIDE_RANGE_MM
     if not (lo <= w_mm <= hi and lo <= h_mm <= hi * 1.35):
         return None
-    thickness = (left_end - left, top_end - top, right - right_start, bottom - bottom_start)
+    # A run thicker than any printed border is the border merged with a fill or a
+    # stroke along it: take a typical border weight there instead.
+    typical = int(round(BORDER_MM * px_per_mm))
+    limit = 2.5 * px_per_mm
+    thickness = tuple(t if t <= limit else typical for t in
+                      (left_end - left, top_end - top, right - right_start, bottom - bottom_start))
     # The border must run most of the way round: a real frame, not two stray strokes.
     # Test along the middle of the measured border lines.
     ring = np.zeros_like(ink)
@@ -135,13 +145,14 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
         used when the printed border cannot be found (mark over it, occlusion).
     """
     gray = to_gray(cell_bgr)
-    paper = float(np.percentile(gray, 90)) or 1.0
-    dark = np.clip(1.0 - gray.astype(np.float32) / paper, 0.0, 1.0)
+    # Darkness against the paper around each pixel: a closing wider than any printed square
+    # removes fills and strokes but keeps a shadow's edge, so shadows are not ink.
+    dark = relative_darkness(gray, kernel_px=int(PAPER_KERNEL_MM * px_per_mm))
     found = find_frame(dark, px_per_mm=px_per_mm)
     if found is not None:
         frame, thickness = found
     else:
-        frame, thickness = nominal_square_px, (int(1.3 * px_per_mm),) * 4
+        frame, thickness = nominal_square_px, (int(BORDER_MM * px_per_mm),) * 4
     inset = int(round(0.6 * px_per_mm))
     left, top, right, bottom = frame
     interior = (left + thickness[0] + inset, top + thickness[1] + inset,
@@ -179,7 +190,9 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
         grey = colour[interior_ink] < 10.0
         pencil = float(grey.mean()) if np.percentile(core, 90) < 0.45 else 0.0
 
-    visible = _skin_share(cell_bgr) < SKIN_SHARE
+    # A square we cannot see printed where it should be (covered, torn, out of focus, or
+    # a row that is not there at all) cannot be vouched for: its score means nothing.
+    visible = found is not None and _skin_share(cell_bgr) < SKIN_SHARE
     return CellImage(
         option=option,
         bgr=cell_bgr,
