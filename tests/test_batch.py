@@ -313,8 +313,19 @@ def test_output_inside_the_photo_folder_is_not_read(tmp_path: Path, context) -> 
 
 # --- Dask ---------------------------------------------------------------------------------------
 
-def test_dask_run_equals_the_local_run(tmp_path: Path, context) -> None:
+@pytest.fixture(scope="module")
+def dask_cluster():
     distributed = pytest.importorskip("distributed")
+    import dask
+
+    # No retries of a photo that kills its worker, so that the crash test takes one restart, not four.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                      silence_logs=40) as cluster:
+            yield cluster
+
+
+def test_dask_run_equals_the_local_run(tmp_path: Path, context, dask_cluster) -> None:
     photos = tmp_path / "photos"
     write_plain_photos(photos, 10)
     shutil.copy(photos / "photo-003.jpg", photos / "copy.jpg")
@@ -323,13 +334,30 @@ def test_dask_run_equals_the_local_run(tmp_path: Path, context) -> None:
     (photos / "broken.jpg").symlink_to(photos / "missing.jpg")
     run(photos, tmp_path / "local.csv", context=context, workers=2)
 
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=40) as cluster:
-        summary = run(photos, tmp_path / "dask.csv", context=context, scheduler=cluster.scheduler_address)
+    summary = run(photos, tmp_path / "dask.csv", context=context, scheduler=dask_cluster.scheduler_address)
 
     assert summary.executor.startswith("Dask at tcp://")
     assert summary.rows == 14
     pd.testing.assert_frame_equal(read_csv(tmp_path / "dask.csv"), read_csv(tmp_path / "local.csv"))
+
+
+def test_dask_run_survives_a_crashing_and_a_hanging_photo(tmp_path: Path, context, dask_cluster) -> None:
+    photos = tmp_path / "photos"
+    write_plain_photos(photos, 6)
+    for index, name in enumerate(("crash-exit.jpg", "hang.jpg", "raise.jpg"), start=90):
+        write_plain_photos(photos, 1, start=index, prefix="x")[0].rename(photos / name)
+
+    run(photos, tmp_path / "dask.csv", context=context, scheduler=dask_cluster.scheduler_address,
+        read_fn=misbehaving_read, timeout_s=2)
+
+    errors = {name: row["error"] for name, row in rows_by_file(tmp_path / "dask.csv").items()}
+    assert errors == {
+        **{f"photo-{i:03d}.jpg": "" for i in range(6)},  # bystanders queued on the dead worker included
+        "crash-exit.jpg": "the Dask worker process died while reading this photo (each retry crashed too)",
+        "hang.jpg": "timed out after 2 s (its thread is still running on a Dask worker; restart that worker "
+                    "if it slows down)",
+        "raise.jpg": "RuntimeError: cannot handle raise.jpg",
+    }
 
 
 def test_written_header_is_the_documented_one(tmp_path: Path, context) -> None:

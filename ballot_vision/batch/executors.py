@@ -347,7 +347,11 @@ class ProcessPool(Executor):
 
 # --- Dask ---------------------------------------------------------------------------------------
 
-def _dask_call(fn: Callable[..., Any], arg: Any, timeout_s: float | None, **common: Any) -> Any:
+def _dask_identity(value: Any) -> Any:
+    return value
+
+
+def _dask_call(fn: Callable[..., Any], arg: Any, timeout_s: float | None, common: Mapping[str, Any]) -> Any:
     """Runs on a Dask worker: ``fn(arg, **common)`` with a time limit.
 
     A Dask task cannot be killed from outside, so the call runs in a helper thread and the task
@@ -408,10 +412,18 @@ class DaskExecutor(Executor):
         except ImportError:  # pragma: no cover - moved between versions
             from distributed import KilledWorker
         source = iter(items)
-        # Sent once and kept on every worker, instead of pickled into each of a million tasks.
-        shared = self.client.scatter(dict(common), broadcast=True, hash=False)
-        pending: dict[Any, Any] = {}
+        # Sent once and fetched by each worker, instead of pickled into each of a million tasks.
+        # A task rather than scattered data: if every worker holding it dies, Dask recomputes it
+        # (scattered data would be lost, and every photo depending on it cancelled).
+        shared = self.client.submit(_dask_identity, dict(common), pure=False)
+        pending: dict[Any, tuple[Any, Any, bool]] = {}  # future -> (key, arg, is a retry)
         running = as_completed(loop=self.client.loop)
+
+        def submit(key: Any, arg: Any, retry: bool = False) -> None:
+            future = self.client.submit(_dask_call, fn, arg, timeout_s, shared, pure=False)
+            pending[future] = (key, arg, retry)
+            running.add(future)
+
         window, refreshed = 0, 0.0
         exhausted = False
         try:
@@ -425,16 +437,20 @@ class DaskExecutor(Executor):
                     except StopIteration:
                         exhausted = True
                         break
-                    future = self.client.submit(_dask_call, fn, arg, timeout_s, pure=False, **shared)
-                    pending[future] = key
-                    running.add(future)
+                    submit(key, arg)
                 if not pending:
                     return
                 future = next(running)
-                key = pending.pop(future)
+                key, arg, is_retry = pending.pop(future)
                 try:
                     outcome = future.result()
                 except KilledWorker:
+                    future.release()
+                    if not is_retry:
+                        # Dask also fails the photos that were merely queued on a worker when another
+                        # photo crashed it; one more try tells the culprit from the bystanders.
+                        submit(key, arg, retry=True)
+                        continue
                     outcome = Failure("crash", "the Dask worker process died while reading this photo "
                                                "(each retry crashed too)")
                 except FutureCancelledError:
@@ -444,8 +460,7 @@ class DaskExecutor(Executor):
                 future.release()
                 yield key, outcome
         finally:
-            if pending:
-                self.client.cancel(list(pending))
+            self.client.cancel([*pending, shared])
 
     def close(self) -> None:
         self.client.close()
