@@ -17,7 +17,6 @@ import hashlib
 import io
 import math
 import os
-import re
 import stat
 import struct
 from dataclasses import dataclass
@@ -40,10 +39,6 @@ SUPPORTED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "TIFF", "HEIF")
 MAX_FILE_BYTES = 1 << 30
 
 _EXIF_ORIENTATION_TAG = 0x0112
-
-#: In JPEG entropy-coded data every 0xFF byte is followed by 0x00 (byte stuffing) or is a restart
-#: marker (0xD0–0xD7); the first 0xFF followed by anything else is the next real marker.
-_JPEG_NEXT_MARKER = re.compile(rb"\xff+[^\x00\xd0-\xd7\xff]")
 
 
 class LoadError(Exception):
@@ -300,11 +295,14 @@ def _decode_jpeg(data: bytes, width: int, height: int, work_long_side_px: int) -
 
 
 def _jpeg_end(data: bytes) -> int | None:
-    """Offset just past the first image's EOI marker, or None when the file ends before it.
+    """Offset just past the main image's EOI marker, or None when the file ends before it.
 
-    Walks the marker segments rather than looking at the last two bytes: phones append data
-    after EOI (motion-photo videos, multi-picture JPEGs, vendor trailers), and an embedded EXIF
-    thumbnail has its own EOI long before the main image's.
+    Walks the marker segments up to the first scan, then looks for EOI. Looking only at the last
+    two bytes would not do: phones append data after EOI (motion-photo videos, multi-picture
+    JPEGs, vendor trailers), and an embedded EXIF thumbnail has its own EOI before the main
+    image's. Inside the scans, 0xFF is always followed by 0x00 (byte stuffing) or a marker, and
+    table segments between progressive scans hold no 0xFF 0xD9 pair, so the first one found
+    after the first scan starts is the image's end.
     """
     n = len(data)
     i = 2  # after SOI
@@ -318,7 +316,7 @@ def _jpeg_end(data: bytes) -> int | None:
         if k >= n:
             return None
         marker = data[k]
-        if marker == 0xD9:  # EOI
+        if marker == 0xD9:  # EOI before any scan: an image without pixels
             return k + 1
         if marker == 0x00 or marker == 0x01 or 0xD0 <= marker <= 0xD7:  # no length field
             i = k + 1
@@ -328,11 +326,9 @@ def _jpeg_end(data: bytes) -> int | None:
         i = k + 1 + int.from_bytes(data[k + 1:k + 3], "big")
         if i > n:
             return None
-        if marker == 0xDA:  # start of scan: skip the entropy-coded data to the next marker
-            match = _JPEG_NEXT_MARKER.search(data, i)
-            if match is None:
-                return None
-            i = match.start()
+        if marker == 0xDA:  # start of scan
+            end = data.find(b"\xff\xd9", i)
+            return None if end < 0 else end + 2
 
 
 def _decode_with_pil(image: ImageFile.ImageFile) -> np.ndarray:
