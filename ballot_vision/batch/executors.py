@@ -133,6 +133,7 @@ def _worker_main(conn: Connection, fn: Callable[..., Any], common: Mapping[str, 
     # Ctrl-C goes to the whole process group; the parent decides what happens, not each worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
+    one_core_per_worker()
     conn.send(("ready", None))
     while True:
         try:
@@ -146,6 +147,22 @@ def _worker_main(conn: Connection, fn: Callable[..., Any], common: Mapping[str, 
             conn.send(("ok", outcome))
         except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result
             conn.send(("ok", Failure("exception", f"result cannot be sent back: {_describe(exc)}")))
+
+
+def one_core_per_worker() -> None:
+    """Keep each worker on one core: parallelism comes from running one worker per core.
+
+    OpenCV would otherwise start a thread per core in every worker, and Tesseract (an OpenMP
+    program) as many again, so N workers would run N² busy threads on N cores. OCRmyPDF sets
+    the same limit for the same reason.
+    """
+    os.environ["OMP_THREAD_LIMIT"] = "1"  # read by each Tesseract process started from here
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+    except ImportError:
+        pass
 
 
 def _die_with_parent() -> None:
@@ -358,6 +375,7 @@ def _dask_call(fn: Callable[..., Any], arg: Any, timeout_s: float | None, common
     returns a timeout failure when the thread overruns; the stuck thread is left behind (the
     worker keeps serving other photos, one core down until it is restarted).
     """
+    one_core_per_worker()
     if not timeout_s:
         return call_safely(fn, arg, common)
     box: list[Any] = []
