@@ -191,5 +191,35 @@ def process(
     typer.echo(f"results: {summary.output_csv}")
 
 
+@app.command("synth")
+def synth(
+    n: int = typer.Option(..., "--n", min=0, help="Number of photos to make."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the photos and truth.csv (created if missing)."),
+    seed: int = typer.Option(0, "--seed", help="Same seed, same bytes; photo i depends only on (seed, i)."),
+    difficulty: str = typer.Option("normal", "--difficulty", help="easy (mild conditions), normal (realistic mix) or hard (strong blur, tilt, shadows, folds, occlusion more often)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Processes to use (0: one per core, at most 4). Output does not depend on it."),
+    templates: Path | None = TEMPLATES_OPTION,
+) -> None:
+    """Make synthetic phone photos of filled ballots, backs, non-ballots and duplicates, with truth.csv."""
+    from ballot_vision.synth.generate import DIFFICULTIES, SynthError, default_jobs, generate
+
+    if difficulty not in DIFFICULTIES:
+        raise fail(f"--difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}", ExitCode.BAD_ARGS)
+    _templates_or_fail(templates)
+    step = max(1, n // 20)
+
+    def progress(done: int, total: int) -> None:
+        if done % step == 0 or done == total:
+            typer.echo(f"{done}/{total}", err=True)
+
+    try:
+        truth = generate(n, out, seed=seed, difficulty=difficulty, template_dir=templates, jobs=jobs or default_jobs(), progress=progress)
+    except SynthError as exc:
+        raise fail(str(exc), ExitCode.BAD_ARGS) from exc
+    except OSError as exc:
+        raise fail(f"{out}: cannot write: {exc.strerror or exc}", ExitCode.CANNOT_RUN) from exc
+    typer.echo(f"{n} photos and {truth}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
