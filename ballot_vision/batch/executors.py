@@ -434,12 +434,16 @@ class DaskExecutor(Executor):
         # A task rather than scattered data: if every worker holding it dies, Dask recomputes it
         # (scattered data would be lost, and every photo depending on it cancelled).
         shared = self.client.submit(_dask_identity, dict(common), pure=False)
-        pending: dict[Any, tuple[Any, Any, bool]] = {}  # future -> (key, arg, is a retry)
+        pending: dict[Any, tuple[Any, Any, bool]] = {}  # future -> (key, arg, running alone)
+        # Photos whose worker died under them. Dask fails every photo that was on a dying worker,
+        # the one that crashed it and those merely queued there alike; each suspect is therefore
+        # run again alone (nothing else of ours in flight), where only the culprit can crash.
+        suspects: deque[tuple[Any, Any]] = deque()
         running = as_completed(loop=self.client.loop)
 
-        def submit(key: Any, arg: Any, retry: bool = False) -> None:
+        def submit(key: Any, arg: Any, alone: bool = False) -> None:
             future = self.client.submit(_dask_call, fn, arg, timeout_s, shared, pure=False)
-            pending[future] = (key, arg, retry)
+            pending[future] = (key, arg, alone)
             running.add(future)
 
         window, refreshed = 0, 0.0
@@ -449,25 +453,27 @@ class DaskExecutor(Executor):
                 if time.monotonic() - refreshed > self.WINDOW_REFRESH_S:
                     # Two per worker thread: one running, one waiting, so none ever idles.
                     window, refreshed = max(4, 2 * self._threads()), time.monotonic()
-                while not exhausted and len(pending) < window:
-                    try:
-                        key, arg = next(source)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    submit(key, arg)
+                if suspects:
+                    if not pending:  # drained: try the next suspect on its own
+                        submit(*suspects.popleft(), alone=True)
+                else:
+                    while not exhausted and len(pending) < window:
+                        try:
+                            key, arg = next(source)
+                        except StopIteration:
+                            exhausted = True
+                            break
+                        submit(key, arg)
                 if not pending:
                     return
                 future = next(running)
-                key, arg, is_retry = pending.pop(future)
+                key, arg, alone = pending.pop(future)
                 try:
                     outcome = future.result()
                 except KilledWorker:
                     future.release()
-                    if not is_retry:
-                        # Dask also fails the photos that were merely queued on a worker when another
-                        # photo crashed it; one more try tells the culprit from the bystanders.
-                        submit(key, arg, retry=True)
+                    if not alone:
+                        suspects.append((key, arg))
                         continue
                     outcome = Failure("crash", "the Dask worker process died while reading this photo "
                                                "(each retry crashed too)")
