@@ -198,13 +198,22 @@ def synth(
     seed: int = typer.Option(0, "--seed", help="Same seed, same bytes; photo i depends only on (seed, i)."),
     difficulty: str = typer.Option("normal", "--difficulty", help="easy (mild conditions), normal (realistic mix) or hard (strong blur, tilt, shadows, folds, occlusion more often)."),
     jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Processes to use (0: one per core, at most 4). Output does not depend on it."),
+    force: list[str] = typer.Option([], "--force", help="KEY=VALUE: force a condition on every photo, e.g. delivery=chat_1280, kind=front, mark=tick (repeatable)."),
     templates: Path | None = TEMPLATES_OPTION,
 ) -> None:
     """Make synthetic phone photos of filled ballots, backs, non-ballots and duplicates, with truth.csv."""
+    import yaml
+
     from ballot_vision.synth.generate import DIFFICULTIES, SynthError, default_jobs, generate
 
     if difficulty not in DIFFICULTIES:
         raise fail(f"--difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}", ExitCode.BAD_ARGS)
+    forced = {}
+    for item in force:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise fail(f"--force takes KEY=VALUE, got {item!r}", ExitCode.BAD_ARGS)
+        forced[key.strip()] = yaml.safe_load(value)  # numbers, true/false and strings as written
     _templates_or_fail(templates)
     step = max(1, n // 20)
 
@@ -213,7 +222,7 @@ def synth(
             typer.echo(f"{done}/{total}", err=True)
 
     try:
-        truth = generate(n, out, seed=seed, difficulty=difficulty, template_dir=templates, jobs=jobs or default_jobs(), progress=progress)
+        truth = generate(n, out, seed=seed, difficulty=difficulty, template_dir=templates, jobs=jobs or default_jobs(), progress=progress, forced=forced)
     except SynthError as exc:
         raise fail(str(exc), ExitCode.BAD_ARGS) from exc
     except OSError as exc:

@@ -183,7 +183,8 @@ def test_same_seed_same_bytes_whatever_n_and_jobs(tmp_path: Path) -> None:
 def test_forcing_one_condition_leaves_the_others_alone() -> None:
     plain = plan_photo(7, seed=2, difficulty="normal", templates=TEMPLATES)
     forced = plan_photo(7, seed=2, difficulty="normal", templates=TEMPLATES, forced={"rotation_deg": 90.0})
-    assert {k for k in plain if plain[k] != forced[k]} == {"rotation_deg"}
+    # run_forced is bookkeeping: what a duplicate needs to re-plan its original.
+    assert {k for k in plain if plain[k] != forced[k]} - {"run_forced"} == {"rotation_deg"}
     with pytest.raises(gen.SynthError, match="unknown condition"):
         plan_photo(7, seed=2, difficulty="normal", templates=TEMPLATES, forced={"rotaton": 90})
 
@@ -201,22 +202,22 @@ def _cheap_original(seed: int, before: int) -> int:
     raise AssertionError("no cheap original")
 
 
-@pytest.mark.parametrize("variant", gen.DUP_VARIANTS)
-def test_duplicates_name_their_original_and_keep_geometry(variant: str) -> None:
+def test_duplicates_name_their_original_and_keep_geometry() -> None:
     j = _cheap_original(5, 30)
     original, _, orig_row = generate_one(j, seed=5, difficulty="easy", templates=TEMPLATES)
-    data, ext, row = make(30, kind="duplicate", dup_variant=variant, dup_of=j)
-    assert row["duplicate_of"] == orig_row["file"] == file_name(j, orig_row["format"])
-    assert row["file"] == file_name(30, ext) and {"duplicate", f"dup_{variant}"} <= set(row["conditions"].split(";"))
-    assert row["expected_decision"] == orig_row["expected_decision"] and row["kind"] == orig_row["kind"]
-    if variant == "identical":
-        assert data == original
-    else:
+    for variant in gen.DUP_VARIANTS:
+        data, ext, row = make(30, kind="duplicate", dup_variant=variant, dup_of=j)
+        assert row["duplicate_of"] == orig_row["file"] == file_name(j, orig_row["format"])
+        assert row["file"] == file_name(30, ext) and {"duplicate", f"dup_{variant}"} <= set(row["conditions"].split(";"))
+        assert row["expected_decision"] == orig_row["expected_decision"] and row["kind"] == orig_row["kind"]
+        if variant == "identical":
+            assert data == original
+            continue
         assert data != original
         view = decode_view(data)
         assert (view.shape[1], view.shape[0]) == (int(row["width_px"]), int(row["height_px"]))
         if orig_row["kind"] == "front" and orig_row["expected_decision"] == "vote":
-            assert ink_by_square(data, row)[orig_row["party"]] > INKED
+            assert ink_by_square(data, row)[orig_row["party"]] > INKED, variant
 
 
 # --------------------------------------------------------------------------------------
@@ -236,8 +237,8 @@ COVERAGE = [
     ({"kind": "front", "mark": "dash", "vote": "crossed_out", "pen": "pencil"}, {"mark_dash", "crossed_out", "pencil"}),
     ({"kind": "front", "vote": "blank", "out_of_frame": "table", "oof_side": "bottom", "fold": "quarters"}, {"blank", "out_of_frame_table", "fold_quarters"}),
     ({"kind": "back", "signature": "present", "stamp": True, "format": "png"}, {"kind_back", "signature_present", "stamp", "format_png"}),
-    ({"kind": "back", "signature": "absent", "stamp": False, "delivery": "chat_2560"}, {"signature_absent", "size_2560"}),
-    ({"kind": "other", "other_kind": "document"}, {"kind_other", "other_document"}),
+    ({"kind": "back", "signature": "absent", "stamp": False}, {"signature_absent"}),
+    ({"kind": "other", "other_kind": "document", "delivery": "chat_2560"}, {"kind_other", "other_document", "size_2560"}),
     ({"kind": "other", "other_kind": "form"}, {"other_form"}),
     ({"kind": "other", "other_kind": "receipt", "format": "heic"}, {"other_receipt", "format_heic"}),
     ({"kind": "other", "other_kind": "scene", "delivery": "original"}, {"other_scene", "size_orig"}),
@@ -280,7 +281,7 @@ def test_n200_plan_covers_every_condition_in_the_listed_mix() -> None:
     seen("exif_orientation", (1, 3, 6, 8))
     assert max(p["tilt_deg"] for p in plans) > 20
     fills = [p["frame_fill"] for p in plans]
-    assert min(fills) < 0.35 and max(fills) > 0.9
+    assert min(fills) < 0.4 and max(fills) > 0.9
     seen("out_of_frame", ("none", "margin", "table"))
     seen("background", gen.BACKGROUND_WEIGHTS)
     seen("cast", ("none", "warm", "cold"))
@@ -302,16 +303,26 @@ def test_n200_plan_covers_every_condition_in_the_listed_mix() -> None:
 # CLI, and the committed samples
 
 
+def _seed_with_early_duplicate(n: int) -> int:
+    """A seed whose first ``n`` photos are small chat photos and include a duplicate (found from plans, cheaply)."""
+    for seed in range(500):
+        plans = [plan_photo(i, seed=seed, difficulty="normal", templates=TEMPLATES) for i in range(n)]
+        if any(p["kind"] == "duplicate" for p in plans[1:]) and all(p["delivery"] == "chat_1280" and p["format"] == "jpg" for p in plans):
+            return seed
+    raise AssertionError("no seed with an early duplicate")
+
+
 def test_cli_synth_writes_photos_and_truth(tmp_path: Path) -> None:
     out = tmp_path / "set"
-    result = CliRunner().invoke(app, ["synth", "--n", "5", "--out", str(out), "--seed", "16", "--jobs", "1"])
+    seed = _seed_with_early_duplicate(5)
+    result = CliRunner().invoke(app, ["synth", "--n", "5", "--out", str(out), "--seed", str(seed), "--jobs", "1"])
     assert result.exit_code == 0, result.output
     header = (out / "truth.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header[: len(REQUIRED)] == REQUIRED and tuple(header) == TRUTH_COLUMNS
     rows = read_truth(out / "truth.csv")
     assert len(rows) == 5 and all((out / r["file"]).is_file() for r in rows)
     dups = [r for r in rows if r["duplicate_of"]]
-    assert dups, "seed 16 has a duplicate at index 4 (pick another seed if the plan changed)"
+    assert dups
     assert all((out / r["duplicate_of"]).is_file() for r in dups)
     bad = CliRunner().invoke(app, ["synth", "--n", "1", "--out", str(out), "--difficulty", "extreme"])
     assert bad.exit_code == 2 and "easy, normal, hard" in bad.output

@@ -378,14 +378,33 @@ def soft(mask: np.ndarray, sigma_px: float) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+#: The finger is straight for this many widths from its tip, then widens into the hand.
+_FINGER_LENGTH = 4.0
+#: How much wider than the finger the hand is where it leaves the frame.
+_HAND_WIDTH = 2.4
+
+
+def _half_width(along: np.ndarray, width_px: float, length_px: float) -> np.ndarray:
+    """Half the width of finger-and-hand at ``along`` px from the tip (widening linearly after the knuckle)."""
+    grow = np.clip((along - _FINGER_LENGTH * width_px) / max(length_px - _FINGER_LENGTH * width_px, 1.0), 0, 1)
+    return 0.5 * width_px * (1 + (_HAND_WIDTH - 1) * grow)
+
+
 def finger_mask(tip_px: np.ndarray, base_px: np.ndarray, width_px: float, view_wh: tuple[int, int]) -> np.ndarray:
-    """(H, W) float32 0–1: a capsule (rounded finger) from ``base_px`` to the rounded ``tip_px``."""
+    """(H, W) float32 0–1: a finger with a rounded ``tip_px``, widening into the hand towards ``base_px``."""
     w, h = view_wh
     mask = np.zeros((h, w), np.uint8)
     shift = 4
-    pts = lambda p: tuple(int(round(c * (1 << shift))) for c in p)  # noqa: E731
-    cv2.line(mask, pts(base_px), pts(tip_px), 255, max(1, int(round(width_px))), cv2.LINE_AA, shift)
-    cv2.circle(mask, pts(tip_px), int(round(width_px / 2 * (1 << shift))), 255, -1, cv2.LINE_AA, shift)
+    tip, base = np.asarray(tip_px, float), np.asarray(base_px, float)
+    length = max(float(np.linalg.norm(base - tip)), 1e-6)
+    axis = (base - tip) / length
+    normal = np.array([-axis[1], axis[0]])
+    along = np.linspace(0, length, 24)
+    half = _half_width(along, width_px, length)
+    outline = np.concatenate([tip + np.outer(along, axis) + np.outer(half, normal), (tip + np.outer(along, axis) - np.outer(half, normal))[::-1]])
+    cv2.fillPoly(mask, [np.round(outline * (1 << shift)).astype(np.int32)], 255, cv2.LINE_AA, shift)
+    centre = tuple(int(round(c * (1 << shift))) for c in tip)
+    cv2.circle(mask, centre, int(round(width_px / 2 * (1 << shift))), 255, -1, cv2.LINE_AA, shift)
     return mask.astype(np.float32) / 255
 
 
@@ -412,7 +431,9 @@ def draw_finger(photo_bgr: np.ndarray, tip_px: np.ndarray, base_px: np.ndarray, 
     d = np.asarray(base_px, float) - np.asarray(tip_px, float)
     n = np.array([-d[1], d[0]]) / max(np.linalg.norm(d), 1e-6)
     yy, xx = np.mgrid[y : y + bh, x : x + bw].astype(np.float32)
-    across = np.abs((xx - tip_px[0]) * n[0] + (yy - tip_px[1]) * n[1]) / (width_px / 2)
+    along = (xx - tip_px[0]) * n[1] - (yy - tip_px[1]) * n[0]  # px from the tip, towards the hand
+    half = _half_width(along, width_px, float(np.linalg.norm(d)))
+    across = np.abs((xx - tip_px[0]) * n[0] + (yy - tip_px[1]) * n[1]) / half
     tone = np.clip(1.05 - 0.35 * across**2, 0.55, 1.1)[..., None] * skin
     a = blurred[win][..., None]
     out[win] = np.clip(patch * (1 - a) + tone * a, 0, 255).astype(np.uint8)
@@ -465,8 +486,9 @@ def lighting(photo_bgr: np.ndarray, rng: np.random.Generator, *, gradient: float
     field = cv2.resize(field.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     gains = {
         "none": np.array([1.0, 1.0, 1.0]),
-        "warm": np.array([rng.uniform(0.72, 0.88), rng.uniform(0.93, 0.98), 1.0]),
-        "cold": np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.8, 0.9)]),
+        # What the phone's white balance leaves uncorrected: a tint, not a filter.
+        "warm": np.array([rng.uniform(0.82, 0.93), rng.uniform(0.95, 0.99), 1.0]),
+        "cold": np.array([1.0, rng.uniform(0.97, 1.0), rng.uniform(0.86, 0.95)]),
     }[cast].astype(np.float32)  # BGR
     out = photo_bgr.astype(np.float32) * field[..., None] * gains
     return np.clip(out, 0, 255).astype(np.uint8)

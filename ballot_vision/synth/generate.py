@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -125,6 +126,12 @@ def _choice(rng: np.random.Generator, weights: Mapping[str, float]) -> str:
     return keys[int(rng.choice(len(keys), p=p / p.sum()))]
 
 
+#: Plan keys that are bookkeeping, not conditions.
+_NOT_FORCEABLE = frozenset({"index", "seed", "difficulty", "run_forced"})
+#: Forced keys that describe one photo only (never passed on to a duplicate's original).
+_PER_PHOTO = frozenset({"kind", "dup_variant", "dup_of", "dup_back", "dup_quality", "dup_scale", "dup_crop"})
+
+
 def plan_photo(index: int, *, seed: int, difficulty: str, templates: Mapping[str, Template], forced: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Every random decision for photo ``index`` (a flat dict; see the keys for what can be forced).
 
@@ -161,7 +168,8 @@ def plan_photo(index: int, *, seed: int, difficulty: str, templates: Mapping[str
     plan["rotation_deg"] = round(((rot + 180) % 360) - 180, 2)
     plan["tilt_deg"] = round(float(r.uniform(*prof.tilt_strong_deg) if r.random() < prof.p_tilt_strong else r.uniform(0, prof.tilt_mild_deg)), 2)
     plan["tilt_dir_deg"] = round(float(r.uniform(0, 360)), 1)
-    plan["frame_fill"] = round(float(r.uniform(*prof.fill)), 3)
+    # People frame the ballot to read it: large fills are commoner than small ones.
+    plan["frame_fill"] = round(float(prof.fill[0] + (prof.fill[1] - prof.fill[0]) * r.beta(2.2, 1.4)), 3)
     plan["position"] = (float(r.uniform(0.1, 0.9)), float(r.uniform(0.1, 0.9)))
     oof = r.random() < prof.p_out_of_frame
     plan["out_of_frame"] = ("table" if r.random() < prof.p_table_cut else "margin") if oof else "none"
@@ -204,10 +212,14 @@ def plan_photo(index: int, *, seed: int, difficulty: str, templates: Mapping[str
     plan["dup_crop"] = tuple(float(v) for v in r.uniform(0, 0.08, 4))
 
     if forced:
-        unknown = sorted(set(forced) - set(plan) - {"party", "second"})
+        unknown = sorted(set(forced) - set(plan) - {"party", "second"} - _NOT_FORCEABLE) if forced else []
+        unknown += sorted(set(forced) & _NOT_FORCEABLE)
         if unknown:
-            raise SynthError(f"unknown condition(s) {', '.join(unknown)}; known: {', '.join(sorted(plan))}, party, second")
+            raise SynthError(f"unknown condition(s) {', '.join(unknown)}; known: {', '.join(sorted(set(plan) - _NOT_FORCEABLE))}, party, second")
         plan.update(forced)
+    # A duplicate must copy the file its original really is, so it re-plans the original
+    # with the same run-wide forcing.
+    plan["run_forced"] = {k: v for k, v in (forced or {}).items() if k not in _PER_PHOTO}
     if plan["template"] not in templates:
         raise SynthError(f"unknown template {plan['template']!r}; known ids: {', '.join(templates)}")
     _resolve_parties(plan, templates[plan["template"]])
@@ -371,11 +383,11 @@ def _photograph(
 
 
 def _add_finger(view: np.ndarray, proj: camera.Projector, rng: np.random.Generator, local_ppm: float) -> tuple[np.ndarray, np.ndarray]:
-    """A finger holding the sheet: enters over one of its edges (mostly a side), tip 6–40 mm inside."""
+    """A finger holding the sheet: enters over one of its edges (mostly a side), tip 5–30 mm inside."""
     w, h = proj.paper_mm
     edge = str(rng.choice(["left", "right", "bottom", "top"], p=[0.35, 0.35, 0.2, 0.1]))
     t = rng.uniform(0.1, 0.9)
-    depth = rng.uniform(6, 40)
+    depth = rng.uniform(5, 30)
     point, inward = {
         "left": (np.array([0.0, t * h]), np.array([1.0, 0.0])),
         "right": (np.array([w, t * h]), np.array([-1.0, 0.0])),
@@ -385,7 +397,7 @@ def _add_finger(view: np.ndarray, proj: camera.Projector, rng: np.random.Generat
     a = np.deg2rad(rng.uniform(-30, 30))
     direction = np.array([inward[0] * np.cos(a) - inward[1] * np.sin(a), inward[0] * np.sin(a) + inward[1] * np.cos(a)])
     tip_mm = point + direction * depth
-    base_mm = point - direction * 400  # the hand is beyond the frame
+    base_mm = point - direction * 160  # towards the hand, mostly beyond the frame
     tip, base = proj.sheet_to_view(np.stack([tip_mm, base_mm]))
     width_px = rng.uniform(15, 20) * local_ppm
     return camera.draw_finger(view, tip, base, width_px, rng)
@@ -735,6 +747,11 @@ def _photograph_fixed(plan: Mapping[str, Any], page: np.ndarray, page_ppm: float
 # Duplicates
 
 
+def _original_plan(plan: Mapping[str, Any], j: int, templates: Mapping[str, Template]) -> dict[str, Any]:
+    """The plan of photo ``j`` of the same run (same seed, difficulty and run-wide forcing)."""
+    return plan_photo(j, seed=plan["seed"], difficulty=plan["difficulty"], templates=templates, forced=plan["run_forced"])
+
+
 def _original_index(plan: Mapping[str, Any], templates: Mapping[str, Template]) -> int:
     """An earlier photo of the same run that is not itself a duplicate."""
     index = int(plan["index"])
@@ -742,28 +759,35 @@ def _original_index(plan: Mapping[str, Any], templates: Mapping[str, Template]) 
         raise SynthError("photo 0 cannot be a duplicate: there is no earlier photo")
     if int(plan["dup_of"]) >= 0:
         j = int(plan["dup_of"])
-        if j >= index or plan_photo(j, seed=plan["seed"], difficulty=plan["difficulty"], templates=templates)["kind"] == "duplicate":
+        if j >= index or _original_plan(plan, j, templates)["kind"] == "duplicate":
             raise SynthError(f"dup_of={j}: must be an earlier photo (< {index}) that is not itself a duplicate")
         return j
     j = max(0, index - int(plan["dup_back"]))
     for candidate in list(range(j, index)) + list(range(j - 1, -1, -1)):
-        p = plan_photo(candidate, seed=plan["seed"], difficulty=plan["difficulty"], templates=templates)
-        if p["kind"] != "duplicate":
+        if _original_plan(plan, candidate, templates)["kind"] != "duplicate":
             return candidate
     raise SynthError(f"no earlier photo to duplicate for index {index}")
 
 
-def _duplicate(plan: Mapping[str, Any], templates: Mapping[str, Template], cache: Mapping[int, tuple[bytes, str, dict[str, str]]] | None = None) -> tuple[bytes, str, dict[str, str]]:
+#: Originals made for duplicates, most recent last: the same original is often sent again soon.
+#: Photos are pure functions of their plan, so the cache never changes a result.
+_RECENT: OrderedDict[tuple, tuple[bytes, str, dict[str, str]]] = OrderedDict()
+
+
+def _duplicate(plan: Mapping[str, Any], templates: Mapping[str, Template]) -> tuple[bytes, str, dict[str, str]]:
     """The same photo sent again: byte-identical, re-compressed, resized or cropped."""
     if int(plan["index"]) == 0:
         # Nothing came before: photo 0 is an ordinary front instead.
         return _make({**plan, "kind": "front"}, templates)
     j = _original_index(plan, templates)
-    if cache is not None and j in cache:
-        data, fmt, orig = cache[j]
+    key = (plan["seed"], j, plan["difficulty"], repr(sorted(plan["run_forced"].items())), tuple((t.id, t.source) for t in templates.values()))
+    if key in _RECENT:
+        data, fmt, orig = _RECENT[key]
     else:
-        p = plan_photo(j, seed=plan["seed"], difficulty=plan["difficulty"], templates=templates)
-        data, fmt, orig = _make(p, templates)
+        data, fmt, orig = _make(_original_plan(plan, j, templates), templates)
+        _RECENT[key] = (data, fmt, orig)
+        while len(_RECENT) > 8:
+            _RECENT.popitem(last=False)
     variant = plan["dup_variant"]
     row = dict(orig)
     row.update(file="", duplicate_of=orig["file"], dup_variant=variant, index=str(plan["index"]))
@@ -819,18 +843,29 @@ def _safe_crop(fractions: tuple[float, ...], view_wh: tuple[int, int], keep: lis
 # A whole run
 
 
-def _worker(args: tuple[int, int, str, str | None]) -> tuple[int, bytes, str, dict[str, str]]:
-    index, seed, difficulty, template_dir = args
+def _worker(args: tuple[int, int, str, str | None, dict[str, Any]]) -> tuple[int, bytes, str, dict[str, str]]:
+    index, seed, difficulty, template_dir, forced = args
     templates = load_templates(template_dir)
-    data, ext, row = generate_one(index, seed=seed, difficulty=difficulty, templates=templates)
+    data, ext, row = generate_one(index, seed=seed, difficulty=difficulty, templates=templates, **forced)
     return index, data, ext, row
 
 
-def generate(n: int, out_dir: str | Path, *, seed: int, difficulty: str = "normal", template_dir: str | Path | None = None, jobs: int = 1, progress=None) -> Path:
+def generate(
+    n: int,
+    out_dir: str | Path,
+    *,
+    seed: int,
+    difficulty: str = "normal",
+    template_dir: str | Path | None = None,
+    jobs: int = 1,
+    progress=None,
+    forced: Mapping[str, Any] | None = None,
+) -> Path:
     """Write photos ``0 .. n-1`` and ``truth.csv`` into ``out_dir``; returns the truth file's path.
 
     ``jobs`` > 1 makes photos in that many processes (same bytes as ``jobs=1``);
-    ``progress(done, n)`` is called after each photo, if given.
+    ``progress(done, n)`` is called after each photo, if given; ``forced`` conditions
+    (keys of :func:`plan_photo`, e.g. ``{"delivery": "chat_1280"}``) apply to every photo.
     """
     if n < 0:
         raise SynthError(f"n must be >= 0, got {n}")
@@ -838,8 +873,11 @@ def generate(n: int, out_dir: str | Path, *, seed: int, difficulty: str = "norma
         raise SynthError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    load_templates(template_dir)  # fail early on a bad template folder
-    tasks = [(i, seed, difficulty, None if template_dir is None else str(template_dir)) for i in range(n)]
+    templates = load_templates(template_dir)  # fail early on a bad template folder
+    forced = dict(forced or {})
+    if n:
+        plan_photo(0, seed=seed, difficulty=difficulty, templates=templates, forced=forced)  # ... or a bad condition
+    tasks = [(i, seed, difficulty, None if template_dir is None else str(template_dir), forced) for i in range(n)]
     rows: dict[int, dict[str, str]] = {}
 
     def consume(results: Iterable[tuple[int, bytes, str, dict[str, str]]]) -> None:

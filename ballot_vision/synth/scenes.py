@@ -64,9 +64,10 @@ def document_page(rng: np.random.Generator, *, px_per_mm: float) -> tuple[np.nda
 def form_template(rng: np.random.Generator) -> Template:
     """A ballot-like questionnaire: title, instruction, a ruled table of statements with squares."""
     n = int(rng.integers(3, 8))
-    top = rng.uniform(70, 100)
-    row_h = min(rng.uniform(16, 28), (285 - top) / n)
-    sq = min(rng.uniform(8, 18), row_h - 5)
+    # Quarter millimetres are exact in binary, so stacked rows meet without float overlap.
+    top = round(rng.uniform(70, 100) * 4) / 4
+    row_h = np.floor(min(rng.uniform(16, 28), (285 - top) / n) * 4) / 4
+    sq = round(min(rng.uniform(8, 18), row_h - 5) * 4) / 4
     rows = []
     statements = [_words(rng, int(rng.integers(3, 7))).capitalize() for _ in range(n)]
     for i, text in enumerate(statements):
