@@ -367,3 +367,38 @@ def test_written_header_is_the_documented_one(tmp_path: Path, context) -> None:
     assert tuple(header) == COLUMNS
     assert header[:13] == ["file", "sha256", "side", "template", "decision", "party", "confidence",
                            "needs_review", "reasons", "scores", "signature", "error", "ms"]
+
+
+# --- options and reporting ----------------------------------------------------------------------
+
+def test_make_executor_follows_the_options() -> None:
+    from ballot_vision.batch.executors import default_workers, make_executor
+
+    assert isinstance(make_executor(workers=0), SerialExecutor)
+    assert make_executor(workers=3).workers == 3
+    assert make_executor().workers == default_workers() == len(os.sched_getaffinity(0))
+
+
+def test_plain_progress_lines_give_count_rate_and_time_left(caplog: pytest.LogCaptureFixture) -> None:
+    from ballot_vision.batch.progress import LogProgress
+
+    progress = LogProgress(interval_s=0)
+    progress.start()
+    progress.set_total(10)
+    with caplog.at_level("INFO", logger="ballot_vision.progress"):
+        for outcome in ("read", "read", "skipped", "copied"):
+            progress.advance(outcome)
+    last = caplog.records[-1].getMessage()
+    assert last.startswith("4 photos of 10 (40 %), ")
+    assert "photos/s, about " in last and last.endswith(" left")
+    assert progress.read == 2
+
+
+def test_summary_names_decisions_review_errors_and_speed() -> None:
+    from ballot_vision.batch.runner import RunSummary, format_summary
+
+    text = format_summary(RunSummary(output_csv=Path("r.csv"), rows=12, read=10, duplicates=2, skipped=5,
+                                     by_decision={"vote": 7, "error": 2, "blank": 3}, needs_review=4, errors=2,
+                                     elapsed_s=5.0, executor="2 local processes"))
+    assert text == ("12 rows in 5 s on 2 local processes (2.0 photos/s): vote 7 · blank 3 · error 2\n"
+                    "need review: 4 · errors: 2 · identical copies: 2 · already done: 5")

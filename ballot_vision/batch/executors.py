@@ -328,9 +328,11 @@ class ProcessPool(Executor):
         code = process.exitcode
         if code is not None and code < 0:
             try:
-                return f"was killed by {signal.Signals(-code).name}"
+                name = signal.Signals(-code).name
             except ValueError:
-                return f"was killed by signal {-code}"
+                name = f"signal {-code}"
+            # The kernel's out-of-memory killer is the usual sender of SIGKILL to a worker.
+            return f"was killed by {name}" + (" (out of memory?)" if -code == signal.SIGKILL else "")
         return f"exited with code {code}"
 
     @staticmethod

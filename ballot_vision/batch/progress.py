@@ -14,8 +14,9 @@ from typing import Literal
 
 log = logging.getLogger("ballot_vision.progress")
 
-#: ``read``: a photo went through the pipeline; ``copied``: a duplicate got its original's
-#: result; ``skipped``: already in the results file (``--resume``). Only ``read`` counts in the rate.
+#: ``read``: a photo went through the pipeline; ``copied``: a row written without reading (a
+#: duplicate given its original's result, or an entry that is not a readable file); ``skipped``:
+#: already in the results file (``--resume``). Only ``read`` counts in the rate.
 Outcome = Literal["read", "copied", "skipped"]
 
 

@@ -168,7 +168,10 @@ def run(input_dir: str | Path, output_csv: str | Path, *, context: PipelineConte
     _check_output(output, resume=resume, overwrite=overwrite)
     if context.debug_dir is not None:
         # Created now so that the walk can leave it out if it lies inside the photo folder.
-        Path(context.debug_dir).mkdir(parents=True, exist_ok=True)
+        try:
+            Path(context.debug_dir).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create the debug folder {context.debug_dir}: {exc.strerror or exc}") from None
 
     owned = executor is None
     if owned:
