@@ -143,7 +143,7 @@ def run_set(n: int, difficulty: str, seed: int, out_dir: Path, workers: int) -> 
 
     photos = out_dir / f"{difficulty}-{seed}"
     started = time.perf_counter()
-    generate(n=n, out_dir=photos, seed=seed, difficulty=difficulty)
+    generate(n=n, out_dir=photos, seed=seed, difficulty=difficulty, jobs=workers)
     print(f"generated {n} {difficulty} photos (seed {seed}) in {time.perf_counter() - started:.0f} s", flush=True)
     results_csv = out_dir / f"results-{difficulty}-{seed}.csv"
     started = time.perf_counter()

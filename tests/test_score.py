@@ -96,7 +96,12 @@ def test_grey_faint_mark_is_flagged_as_pencil_and_black_pen_is_not():
     assert score(pen).pencil < CONFIG.marks.pencil
 
 
-def test_finger_over_the_cell_makes_it_not_visible():
+def test_finger_over_the_square_makes_it_not_visible():
     img = cell()
-    cv2.ellipse(img, mm(0, 8), (90, 60), 0, 0, 360, (120, 150, 205), -1)  # skin tone (BGR)
+    cv2.ellipse(img, mm(0, 12), (70, 60), 0, 0, 360, (120, 150, 205), -1)  # skin tone (BGR)
     assert not score(img).visible
+
+
+def test_warm_light_is_not_a_finger():
+    img = cell(paper=(150, 205, 235))  # yellowish paper under warm light
+    assert score(img).visible

@@ -115,8 +115,9 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
             # The label sits above the line, left of it or centred on the page.
             strip = _strip(bgr, p0, p1, along=(-1.0, 1.1), across=(-0.42, -0.02), flip=flip)
             text = read_text(to_gray(strip), languages=config.ocr.languages).text
-            label = max(keyword_score(text, w) for w in LABEL_WORDS)
+            # Two words of the label, not one: single words recur on a front's instruction.
+            label = sorted((keyword_score(text, w) for w in LABEL_WORDS), reverse=True)[:2]
             best_ballot = max(best_ballot, keyword_score(text, "БЮЛЛЕТЕНЬ"))
-            if label >= 0.8:
+            if min(label) >= 0.8:
                 return BackReading(True, _signature(bgr, p0, p1, flip), text, best_ballot)
     return BackReading(False, Signature.NOT_APPLICABLE, "", best_ballot)

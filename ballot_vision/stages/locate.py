@@ -12,7 +12,7 @@ Coordinates are image (x, y) pixels of the photo as given (EXIF orientation appl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -20,7 +20,7 @@ import numpy as np
 from ..imaging import order_quad, relative_darkness, to_gray
 
 #: Pixels darker than the local paper by this share are ink (printed or pen).
-INK_DARKNESS = 0.16
+INK_DARKNESS = 0.2
 #: A hole smaller than this share of the image's long side (squared) cannot be a cell.
 MIN_CELL_SIDE_FRACTION = 1 / 90
 #: Name cell / square cell area ratio of a table row. 2021: 156 × 30 vs 30 × 30 → 5.2;
@@ -99,7 +99,10 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
     printed rule or pen stroke at any plausible framing.
     """
     kernel_px = max(9, max(gray.shape) // 60)
-    dark = relative_darkness(gray, kernel_px=kernel_px)
+    # Smooth sensor noise and JPEG grain first: the paper level is a local maximum, which
+    # noise would bias upwards and so make all paper look slightly dark.
+    smooth = cv2.GaussianBlur(gray, (0, 0), 1.0)
+    dark = relative_darkness(smooth, kernel_px=kernel_px)
     mask = (dark > INK_DARKNESS).astype(np.uint8) * 255
     # Close 1-px breaks in faint, blurred rules so that cells stay closed holes.
     return cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
@@ -288,8 +291,13 @@ def _orient(contours, cells: list[_Cell], pairs: list[tuple[_Cell, _Cell]]):
     return parent, right.astype(np.float32), rows, lone
 
 
-def locate_table(bgr: np.ndarray) -> TableObservation | LocateFailure:
+def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObservation | LocateFailure:
     """Find the option table and its rows in a photo.
+
+    A ballot far from the camera has rules under a pixel wide and squares a couple of
+    pixels from their cell's rules, which then merge; when nothing is found at the photo's
+    own resolution we look again at twice the size (the long side at most
+    ``upscale_limit_px``), where they separate.
 
     Parameters
     ----------
@@ -298,9 +306,26 @@ def locate_table(bgr: np.ndarray) -> TableObservation | LocateFailure:
 
     Returns
     -------
-    TableObservation, or a falsy LocateFailure with the reason.
+    TableObservation in the photo's pixel coordinates, or a falsy LocateFailure.
     """
     gray = to_gray(bgr)
+    found = _locate_gray(gray)
+    if found or 2 * max(gray.shape) > upscale_limit_px:
+        return found
+    bigger = cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
+    again = _locate_gray(bigger)
+    return _scaled(again, 0.5) if again else found
+
+
+def _scaled(obs: TableObservation, factor: float) -> TableObservation:
+    def quad(q: np.ndarray | None) -> np.ndarray | None:
+        return None if q is None else (q * factor).astype(np.float32)
+
+    rows = tuple(None if r is None else RowCells(quad(r.name_quad), quad(r.square_quad)) for r in obs.rows)
+    return replace(obs, rows=rows, pitch_px=obs.pitch_px * factor)
+
+
+def _locate_gray(gray: np.ndarray) -> TableObservation | LocateFailure:
     ink = ink_mask(gray)
     contours, hierarchy = cv2.findContours(ink, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
     hierarchy = hierarchy[0] if hierarchy is not None else None

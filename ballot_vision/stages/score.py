@@ -44,8 +44,6 @@ SQUARE_SIDE_RANGE_MM = (10.0, 26.0)
 PAPER_KERNEL_MM = 24.0
 #: Typical printed border weight (mm), used where the border merges with a mark.
 BORDER_MM = 1.2
-#: Skin-coloured share of a cell above which a finger covers it.
-SKIN_SHARE = 0.12
 
 
 @dataclass(frozen=True)
@@ -127,11 +125,22 @@ def stroke_length_px(mask: np.ndarray) -> float:
     return float(skeletonize(mask).sum())
 
 
-def _skin_share(bgr: np.ndarray) -> float:
-    hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
-    h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
-    skin = ((h <= 22) | (h >= 172)) & (s >= 45) & (s <= 210) & (v >= 50)
-    return float(skin.mean())
+def _erase_creases(grey_ink: np.ndarray, ink: np.ndarray, *, px_per_mm: float) -> np.ndarray:
+    """``ink`` without grey straight lines that cross the whole cell.
+
+    A fold's crease or a shadow's hard edge is a faint, grey, straight line running across
+    the cell and beyond; no pen stroke looks like that (pen ink is coloured or dark, and a
+    hand-drawn line does not cross the square's neighbours too).
+    """
+    side = min(grey_ink.shape)
+    lines = cv2.HoughLinesP(grey_ink.astype(np.uint8) * 255, 1, np.pi / 180, threshold=int(0.5 * side),
+                            minLineLength=int(0.85 * side), maxLineGap=int(0.12 * side))
+    if lines is None:
+        return ink
+    band = np.zeros(ink.shape, np.uint8)
+    for x0, y0, x1, y1 in lines.reshape(-1, 4):
+        cv2.line(band, (int(x0), int(y0)), (int(x1), int(y1)), 1, thickness=max(3, int(1.6 * px_per_mm)))
+    return ink & ~(band.astype(bool) & grey_ink)
 
 
 def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[int, int, int, int],
@@ -163,6 +172,7 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
     paper_ab = np.median(lab[..., 1:][gray >= np.percentile(gray, 60)], axis=0)
     colour = np.hypot(lab[..., 1] - paper_ab[0], lab[..., 2] - paper_ab[1])
     ink = (rel > STROKE_DARKNESS) | (dark > FILL_DARKNESS) | ((colour > INK_CHROMA) & (dark > 0.08))
+    ink = _erase_creases(ink & ~((dark > 0.45) | (colour > INK_CHROMA)), ink, px_per_mm=px_per_mm)
     ink = _clean(ink, int(MIN_SPECK_MM2 * px_per_mm * px_per_mm))
 
     il, it, ir, ib = interior
@@ -190,9 +200,10 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
         grey = colour[interior_ink] < 10.0
         pencil = float(grey.mean()) if np.percentile(core, 90) < 0.45 else 0.0
 
-    # A square we cannot see printed where it should be (covered, torn, out of focus, or
-    # a row that is not there at all) cannot be vouched for: its score means nothing.
-    visible = found is not None and _skin_share(cell_bgr) < SKIN_SHARE
+    # A square we cannot see printed where it should be (a finger over it, torn, out of
+    # focus, or a row that is not there at all) cannot be vouched for: its score means
+    # nothing. (Colour tests for skin fail under warm light; the border test does not.)
+    visible = found is not None
     return CellImage(
         option=option,
         bgr=cell_bgr,
