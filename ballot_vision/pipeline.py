@@ -17,7 +17,7 @@ from .config import Config, load_config
 from .results import Decision, PhotoResult, Reason, Side, Signature
 from .stages.back import read_back
 from .stages.decide import FrontEvidence, decide_front
-from .stages.identify import candidate_fits, choose_template, print_stretch
+from .stages.identify import candidate_fits, choose_template, layout_matches, print_stretch
 from .stages.locate import TableObservation, locate_table
 from .stages.score import PX_PER_MM, glare, score_squares, sharpness
 from .templates import Template, load_templates
@@ -89,14 +89,18 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
                                                      reasons=(Reason.NOT_BALLOT,)))
     back = read_back(bgr, config)
     if back.is_back:
-        reasons = ()
+        reasons: tuple[Reason, ...] = ()
         if back.signature == Signature.ABSENT:
             reasons = (Reason.SIGNATURE_MISSING,)
         elif back.signature == Signature.UNKNOWN:
             reasons = (Reason.SIGNATURE_UNKNOWN,)
-        result = PhotoResult(file=name, side=Side.BACK, decision=Decision.BACK, confidence=0.95,
-                             signature=back.signature, reasons=reasons,
-                             needs_review=back.signature == Signature.UNKNOWN)
+        if not back.confirmed:
+            # A signature line on a blank page, but its label could not be read.
+            reasons += (Reason.BALLOT_UNCONFIRMED,)
+        result = PhotoResult(file=name, side=Side.BACK, decision=Decision.BACK,
+                             confidence=0.95 if back.confirmed else 0.75, signature=back.signature,
+                             reasons=reasons, needs_review=back.signature == Signature.UNKNOWN or not back.confirmed,
+                             extras={"ballot_confirmed": _flag(back.confirmed)})
     elif observation or back.ballot_words >= 0.8:
         # Ballot structure or words, but no readable front: a person must look.
         result = PhotoResult(file=name, side=Side.UNKNOWN, decision=Decision.UNREADABLE, confidence=0.5,
@@ -114,7 +118,8 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
     cells = score_squares(bgr, registration)
     frames_mm = [((c.frame_px[2] - c.frame_px[0]) / PX_PER_MM, (c.frame_px[3] - c.frame_px[1]) / PX_PER_MM)
                  for c in cells if c.frame_px is not None]
-    identified = choose_template(bgr, fits, config, stretch=print_stretch(frames_mm))
+    layout_ok = layout_matches(observation, template, registration, frames_mm, bgr)
+    identified = choose_template(bgr, fits, config, stretch=print_stretch(frames_mm), layout_ok=layout_ok)
     if not identified:
         return None
     if identified.template.table != template.table:
@@ -144,7 +149,8 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
         registration=evidence.registration,
         sharpness=evidence.sharpness,
         glare=evidence.glare,
-        extras={"template_certain": _flag(identified.certain), "ballot_confirmed": _flag(identified.confirmed)},
+        extras={"template_certain": _flag(identified.certain), "ballot_confirmed": _flag(identified.confirmed),
+                "confirmed_by": identified.confirmed_by},
     )
     if context.debug_dir is not None:
         debug.write(debug.debug_path(context.debug_dir, name), debug.draw_front(bgr, registration, cells, result))

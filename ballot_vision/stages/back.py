@@ -1,10 +1,15 @@
 """Recognise the back of a ballot and whether the issuing member signed it.
 
-The back carries one structure: a long printed line with the label "signature of the
-member of the precinct commission who issued the ballot" (Kazakh and Russian) beside it.
-We look for long thin straight lines, read the text next to each (both sides of the line,
-so a photo upside down is read too) and match the label's words. The signature is then
-the pen ink along the line.
+The back carries one structure: a long printed line for the signature of the precinct
+commission member who issued the ballot, labelled in Kazakh and Russian, on an otherwise
+blank page (a round stamp at most). We look for long thin straight lines printed *on paper*
+(paper on both sides of the line: this rejects page edges and wood grain), and then:
+
+- read the text beside the line, both ways up, and match the label's words: a confirmed back;
+- where the label is too small or blurred to read, a line on a page that is blank apart from
+  it is still very likely a back, but nothing proves it: an *unconfirmed* back, for review.
+
+The signature is the pen ink along the line.
 """
 
 from __future__ import annotations
@@ -15,88 +20,151 @@ import cv2
 import numpy as np
 
 from ..config import Config
-from ..imaging import relative_darkness, to_gray
+from ..imaging import chroma, relative_darkness, to_gray
 from ..ocr import keyword_score, read_text
 from ..results import Signature
 from .score import stroke_length_px
 
 #: Words of the signature label ("signature", "commission", "who issued").
 LABEL_WORDS = ("ПОДПИСЬ", "КОМИССИИ", "ВЫДАВШЕГО", "УЧАСТКОВОЙ", "КОМИССИЯСЫ", "МҮШЕСІНІҢ", "БЕРГЕН")
-#: A signature line is at least this share of the photo's long side.
-MIN_LINE_FRACTION = 0.12
+#: A candidate line is at least this share of the photo's long side.
+MIN_LINE_FRACTION = 0.05
 #: Pen stroke length along the line, as a share of the line's length, for present/absent.
 SIGNATURE_PRESENT = 0.45
 SIGNATURE_ABSENT = 0.12
-#: Resolution of the rectified strips: the line becomes this many pixels long.
-STRIP_LINE_PX = 700
+#: Resolution of the rectified strips: the line becomes this many pixels long (label
+#: capitals of about 2.3 mm on a ~120 mm line come out about 20 px tall).
+STRIP_LINE_PX = 1100
+#: Paper beside the line: at most this much brighter on one side than the other, and at
+#: most this colourful (Lab chroma; wood and cloth are more colourful than paper).
+SIDE_BALANCE = 0.18
+PAPER_CHROMA = 24.0
+#: Candidate lines whose label is read at most (OCR of a blurred strip is slow).
+MAX_OCR_TRIES = 3
+#: Ink share beside the line on its label's side, below which there is no label.
+LABEL_INK = 0.004
+#: Share of a rule's length that must be dark (a row of text has gaps).
+CONTINUOUS = 0.9
+#: Ink share of the page beyond the label, above which the page is not a back's blank one.
+BLANK_PAGE_INK = 0.03
 
 
 @dataclass(frozen=True)
 class BackReading:
+    """What the back stage saw.
+
+    is_back : a signature line on paper was found and the page looks like a ballot's back.
+    confirmed : the label's words were read (False: too small or blurred to read).
+    """
+
     is_back: bool
     signature: Signature
     label_text: str = ""
-    # Whether the text around the lines looked like a ballot at all (front we failed on).
+    # Whether the text around the lines looked like a ballot at all (a front we failed on).
     ballot_words: float = 0.0
+    confirmed: bool = False
 
 
-def _long_thin_lines(gray: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Long straight thin dark segments, longest first, as (p0, p1) pixel pairs."""
+@dataclass(frozen=True)
+class _Line:
+    p0: np.ndarray  # (2,) float32 photo px
+    p1: np.ndarray
+
+    @property
+    def length(self) -> float:
+        return float(np.linalg.norm(self.p1 - self.p0))
+
+
+def _candidate_lines(gray: np.ndarray) -> list[_Line]:
+    """Long straight thin dark segments, longest first (at most 12, collinear ones merged)."""
     long_side = max(gray.shape)
-    dark = relative_darkness(gray, kernel_px=max(7, long_side // 150))
-    ink = (dark > 0.25).astype(np.uint8) * 255
+    dark = relative_darkness(cv2.GaussianBlur(gray, (0, 0), 1.0), kernel_px=max(7, long_side // 150))
+    ink = (dark > 0.2).astype(np.uint8) * 255
     min_len = MIN_LINE_FRACTION * long_side
     segments = cv2.HoughLinesP(ink, 1, np.pi / 360, threshold=int(min_len * 0.6),
                                minLineLength=min_len, maxLineGap=max(3, long_side // 300))
     if segments is None:
         return []
-    found: list[tuple[float, np.ndarray, np.ndarray]] = []
-    for x0, y0, x1, y1 in segments.reshape(-1, 4):
-        p0, p1 = np.float32([x0, y0]), np.float32([x1, y1])
-        length = float(np.linalg.norm(p1 - p0))
-        if any(_same_line(p0, p1, q0, q1) for _, q0, q1 in found):
-            continue
-        found.append((length, p0, p1))
-    found.sort(key=lambda f: -f[0])
-    return [(p0, p1) for _, p0, p1 in found[:4]]
+    found: list[_Line] = []
+    for x0, y0, x1, y1 in sorted(segments.reshape(-1, 4).tolist(), key=lambda s: -np.hypot(s[2] - s[0], s[3] - s[1])):
+        line = _Line(np.float32([x0, y0]), np.float32([x1, y1]))
+        if not any(_same_line(line, other) for other in found):
+            found.append(line)
+        if len(found) >= 12:
+            break
+    return found
 
 
-def _same_line(p0, p1, q0, q1) -> bool:
-    d = p1 - p0
+def _same_line(a: _Line, b: _Line) -> bool:
+    d = a.p1 - a.p0
     n = np.array([-d[1], d[0]]) / (np.linalg.norm(d) + 1e-9)
-    return abs(float((q0 - p0) @ n)) < 6 and abs(float((q1 - p0) @ n)) < 6
+    return abs(float((b.p0 - a.p0) @ n)) < 6 and abs(float((b.p1 - a.p0) @ n)) < 6
 
 
-def _strip(bgr: np.ndarray, p0: np.ndarray, p1: np.ndarray, *, along: tuple[float, float],
-           across: tuple[float, float], flip: bool) -> np.ndarray:
+def _on_paper(gray: np.ndarray, colour: np.ndarray, line: _Line) -> bool:
+    """Whether ``line`` is printed on paper: darker than, and with similar plain paper on both sides."""
+    u = (line.p1 - line.p0) / line.length
+    n = np.array([-u[1], u[0]], dtype=np.float32)
+    t = np.linspace(0.05, 0.95, 60)[:, None]
+    along = line.p0 + t * (line.p1 - line.p0)
+    offset = max(4.0, 0.03 * line.length)
+    h, w = gray.shape
+
+    def sample(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+        x = np.clip(np.round(points[:, 0]).astype(int), 0, w - 1)
+        y = np.clip(np.round(points[:, 1]).astype(int), 0, h - 1)
+        return image[y, x].astype(np.float32)
+
+    on = np.minimum.reduce([sample(gray, along + k * n) for k in (-2, -1, 0, 1, 2)])
+    sides = [sample(gray, along + s * offset * n) for s in (-1, 1)]
+    a, b = float(np.median(sides[0])), float(np.median(sides[1]))
+    if min(a, b) < 1.2 * float(np.median(on)) or abs(a - b) > SIDE_BALANCE * max(a, b):
+        return False
+    # A printed rule is dark all along; a row of text (which Hough also takes for a line)
+    # has gaps between letters and words.
+    if float(np.mean(on < 0.85 * min(a, b))) < CONTINUOUS:
+        return False
+    side_chroma = [float(np.median(sample(colour, along + s * offset * n))) for s in (-1, 1)]
+    return max(side_chroma) <= PAPER_CHROMA
+
+
+def _strip(bgr: np.ndarray, line: _Line, *, along: tuple[float, float], across: tuple[float, float],
+           flip: bool, line_px: int = STRIP_LINE_PX) -> np.ndarray:
     """Rectify a strip in the line's frame; units are line lengths. ``flip`` reads it upside down."""
-    u = p1 - p0
-    length = float(np.linalg.norm(u))
-    u = u / length
-    n = np.array([-u[1], u[0]], dtype=np.float32)  # "down" of the line's frame
-    if flip:
-        u, n = -u, -n
-        p0 = p1
-    scale = STRIP_LINE_PX / length
-    w = int((along[1] - along[0]) * STRIP_LINE_PX)
-    h = int((across[1] - across[0]) * STRIP_LINE_PX)
-    origin = p0 + u * along[0] * length + n * across[0] * length
-    src = np.float32([origin, origin + u * w / scale, origin + u * w / scale + n * h / scale])
+    p0, p1 = (line.p1, line.p0) if flip else (line.p0, line.p1)
+    u = (p1 - p0) / line.length
+    n = np.array([-u[1], u[0]], dtype=np.float32)  # "down" in the line's frame
+    w = int((along[1] - along[0]) * line_px)
+    h = int((across[1] - across[0]) * line_px)
+    origin = p0 + u * along[0] * line.length + n * across[0] * line.length
+    scale = line.length / line_px
+    src = np.float32([origin, origin + u * w * scale, origin + u * w * scale + n * h * scale])
     dst = np.float32([[0, 0], [w, 0], [w, h]])
     m = cv2.getAffineTransform(src, dst)
-    return cv2.warpAffine(bgr, m, (w, h), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    interpolation = cv2.INTER_AREA if scale > 1 else cv2.INTER_CUBIC
+    return cv2.warpAffine(bgr, m, (w, h), flags=interpolation, borderMode=cv2.BORDER_REPLICATE)
 
 
-def _signature(bgr: np.ndarray, p0: np.ndarray, p1: np.ndarray, flip: bool) -> Signature:
+def _ink_share(bgr: np.ndarray, line: _Line, *, along: tuple[float, float], across: tuple[float, float],
+               flip: bool) -> float:
+    """Share of ink pixels in a region of the line's frame (at a coarse 200 px per line length)."""
+    strip = _strip(bgr, line, along=along, across=across, flip=flip, line_px=200)
+    return float((relative_darkness(to_gray(strip), kernel_px=15) > 0.25).mean())
+
+
+def _page_is_blank(bgr: np.ndarray, line: _Line, flip: bool) -> bool:
+    """A back's page holds the label near the line and little else (a stamp at most)."""
+    return _ink_share(bgr, line, along=(-0.3, 1.0), across=(-0.9, -0.35), flip=flip) <= BLANK_PAGE_INK
+
+
+def _signature(bgr: np.ndarray, line: _Line, flip: bool) -> Signature:
     """Pen strokes just above the line (and crossing it), relative to the line's length."""
-    strip = _strip(bgr, p0, p1, along=(0.0, 1.0), across=(-0.14, 0.04), flip=flip)
-    gray = to_gray(strip)
-    dark = relative_darkness(gray, kernel_px=25)
+    strip = _strip(bgr, line, along=(0.0, 1.0), across=(-0.14, 0.04), flip=flip, line_px=700)
+    dark = relative_darkness(to_gray(strip), kernel_px=25)
     ink = dark > 0.2
-    h = ink.shape[0]
-    line_row = int(round(0.14 / 0.18 * h))
+    line_row = int(round(0.14 * 700))
     ink[max(0, line_row - 6):line_row + 7] = False  # the printed line itself
-    length = stroke_length_px(ink) / STRIP_LINE_PX
+    length = stroke_length_px(ink) / 700
     if length >= SIGNATURE_PRESENT:
         return Signature.PRESENT
     if length <= SIGNATURE_ABSENT:
@@ -105,19 +173,35 @@ def _signature(bgr: np.ndarray, p0: np.ndarray, p1: np.ndarray, flip: bool) -> S
 
 
 def read_back(bgr: np.ndarray, config: Config) -> BackReading:
-    """Decide whether a photo (with no option table found) shows a ballot's back."""
-    if not config.ocr.enabled:
-        return BackReading(False, Signature.UNKNOWN)
+    """Decide whether a photo (with no option table found) shows a ballot's back.
+
+    Parameters
+    ----------
+    bgr : (M, N, 3) uint8 ndarray, the photo (any rotation).
+    """
     gray = to_gray(bgr)
+    colour = chroma(bgr)
+    # (line, flip) pairs with text beside the line on one side and a blank page beyond it.
+    candidates: list[tuple[_Line, bool]] = []
+    for line in _candidate_lines(gray):
+        if not _on_paper(gray, colour, line):
+            continue
+        near = {f: _ink_share(bgr, line, along=(-0.2, 1.0), across=(-0.3, -0.03), flip=f) for f in (False, True)}
+        # The label's side first.
+        for flip in sorted(near, key=lambda f: -near[f]):
+            if near[flip] >= LABEL_INK and _page_is_blank(bgr, line, flip):
+                candidates.append((line, flip))
     best_ballot = 0.0
-    for p0, p1 in _long_thin_lines(gray)[:3]:
-        for flip in (False, True):
-            # The label sits above the line, left of it or centred on the page.
-            strip = _strip(bgr, p0, p1, along=(-1.0, 1.1), across=(-0.42, -0.02), flip=flip)
+    if config.ocr.enabled:
+        for line, flip in candidates[:MAX_OCR_TRIES]:
+            strip = _strip(bgr, line, along=(-0.6, 1.1), across=(-0.35, 0.1), flip=flip)
             text = read_text(to_gray(strip), languages=config.ocr.languages).text
             # Two words of the label, not one: single words recur on a front's instruction.
             label = sorted((keyword_score(text, w) for w in LABEL_WORDS), reverse=True)[:2]
             best_ballot = max(best_ballot, keyword_score(text, "БЮЛЛЕТЕНЬ"))
             if min(label) >= 0.8:
-                return BackReading(True, _signature(bgr, p0, p1, flip), text, best_ballot)
+                return BackReading(True, _signature(bgr, line, flip), text, best_ballot, confirmed=True)
+    if candidates:
+        line, flip = candidates[0]
+        return BackReading(True, _signature(bgr, line, flip), "", best_ballot, confirmed=False)
     return BackReading(False, Signature.NOT_APPLICABLE, "", best_ballot)
