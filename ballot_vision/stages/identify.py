@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Config
-from ..imaging import to_gray
+from ..imaging import relative_darkness, to_gray
 from ..ocr import OcrText, keyword_score, normalise, read_text
 from ..templates import Rect, Template
 from .locate import TableObservation
@@ -49,7 +49,8 @@ class Identification:
     registration: Registration
     certain: bool  # False when several templates fit and nothing told them apart
     ocr_text: str = ""
-    confirmed: bool = True  # False when no text confirmed that this is a ballot
+    confirmed: bool = True  # False when neither text nor layout confirmed that this is a ballot
+    confirmed_by: str = "text"  # "text", "layout" or "" (unconfirmed)
 
 
 def ocr_regions(template: Template, languages: str) -> list[tuple[Rect, str]]:
@@ -98,6 +99,54 @@ def read_side_text(bgr: np.ndarray, template: Template, photo_to_mm: np.ndarray,
     return OcrText("\n".join(t.text for t in texts), confident_text="\n".join(t.confident_text for t in texts))
 
 
+#: Layout confirmation: measured/template ratios must lie within this factor of 1.
+LAYOUT_TOLERANCE = 0.2
+#: Ink share of a printed title block (rectified at low resolution): text, not blank, not a photo.
+TITLE_INK = (0.03, 0.45)
+
+
+def layout_matches(observation: TableObservation, template: Template, registration: Registration,
+                   frames_mm: list[tuple[float, float]], bgr: np.ndarray) -> bool:
+    """Whether the printed layout itself says "this is ``template``", when its text cannot be read.
+
+    Every row of the template is present, every square cell holds a printed square of the
+    template's size, name and square cells have the template's proportions, and the title
+    blocks hold text. A questionnaire with a table of squares would have to copy all of
+    that; a blurred ballot keeps all of it.
+
+    Parameters
+    ----------
+    frames_mm : (width, height) of the printed squares found, template mm (one per found square).
+    """
+    n = len(template.options)
+    if len(observation.rows) + observation.rows_above + observation.rows_below != n or observation.n_seen < n:
+        return False
+    if len(frames_mm) < n:
+        return False
+
+    def near(value: float, target: float) -> bool:
+        return target > 0 and abs(value / target - 1.0) <= LAYOUT_TOLERANCE
+
+    # Square width only: heights carry the print's row stretch (see print_stretch).
+    expected_sq = float(np.median([o.square.w for o in template.options]))
+    if not near(float(np.median([w for w, _ in frames_mm])), expected_sq):
+        return False
+    if observation.name_to_square_ratio is not None:
+        table = template.table
+        expected_ratio = (table.separator_x - table.box.x) / (table.box.x2 - table.separator_x)
+        if not near(observation.name_to_square_ratio, expected_ratio):
+            return False
+    titles = [t.box for t in template.front.texts if t.role.startswith("title")]
+    if not titles:
+        return False
+    for box in titles:
+        patch = to_gray(rectify(bgr, registration.photo_to_mm, box, px_per_mm=2.0))
+        ink = float((relative_darkness(patch, kernel_px=9) > 0.15).mean())
+        if not TITLE_INK[0] <= ink <= TITLE_INK[1]:
+            return False
+    return True
+
+
 def _best_keyword(text: str, words: tuple[str, ...]) -> float:
     return max((keyword_score(text, w) for w in words), default=0.0)
 
@@ -126,12 +175,13 @@ def candidate_fits(observation: TableObservation, templates: dict[str, Template]
 
 
 def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], config: Config, *,
-                    stretch: float = 1.0) -> Identification | IdentifyFailure:
+                    stretch: float = 1.0, layout_ok: bool = False) -> Identification | IdentifyFailure:
     """Pick among the candidate fits by the text on the ballot, and make sure it is a ballot.
 
     Text with ballot words confirms a ballot; readable text without any is another form
-    (a questionnaire with a table of squares must never be counted); no readable text
-    (title out of frame, blur) leaves it unconfirmed, which sends it to review.
+    (a questionnaire with a table of squares must never be counted). Where no text can be
+    read (blur, low resolution), ``layout_ok`` (see :func:`layout_matches`) confirms it;
+    otherwise it stays unconfirmed, which sends it to review.
     """
     first_template, first_reg = fits[0]
     same_rows = [(t, r) for t, r in fits if len(t.options) == len(first_template.options)]
@@ -155,10 +205,13 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
             party_words = tuple(w for o in first_template.options for w in (o.kaz, o.rus) if w) + PARTY_WORDS
             confirmed = _best_keyword(row_text, party_words) >= KEYWORD_MATCH
             text += "\n" + row_text
+    by = "text" if confirmed else ""
+    if not confirmed and layout_ok and letters < READABLE_LETTERS:
+        confirmed, by = True, "layout"
     if len(same_rows) == 1:
         template, reg = same_rows[0]
-        return Identification(template, reg, certain=True, ocr_text=text, confirmed=confirmed)
+        return Identification(template, reg, certain=True, ocr_text=text, confirmed=confirmed, confirmed_by=by)
     scored = sorted(((_best_keyword(text, t.keywords), t.id, t, r) for t, r in same_rows), key=lambda x: (-x[0], x[1]))
     best, runner_up = scored[0], scored[1]
     certain = best[0] >= KEYWORD_MATCH and best[0] - runner_up[0] >= 0.1
-    return Identification(best[2], best[3], certain=certain, ocr_text=text, confirmed=confirmed)
+    return Identification(best[2], best[3], certain=certain, ocr_text=text, confirmed=confirmed, confirmed_by=by)

@@ -6,10 +6,14 @@ outermost pair of long horizontal and vertical lines), because a real ballot's s
 be 15–20 mm and off-centre by a millimetre or two. Then, inside the border only:
 
 - ``fill``: share of the interior covered by ink;
-- ``stroke``: total skeleton length of the ink divided by the square's side, so a thin tick
-  scores as much as its length deserves (mean darkness would call it nearly blank);
-- ``score = min(1, max(stroke, 2 × fill))``: 1.0 is a stroke as long as the side, or half
-  the square filled; a pen dot scores about 0.05; a 5 mm dash about 0.3.
+- ``stroke``: total skeleton length of the ink in units of ``MARK_REFERENCE_MM`` (12 mm,
+  about the inside of a square), so a thin tick scores as much as its length deserves
+  (mean darkness would call it nearly blank);
+- ``score = min(1, max(stroke, 2 × fill))``: 1.0 is a 12 mm stroke, or half the square
+  filled; a pen dot scores about 0.05; a 3 mm dash about 0.23.
+
+The interior ends a little inside the border's *fitted* inner edges, found per side where
+darkness falls back to paper, so a blurred or slightly rotated border never leaks in.
 
 The same measure on a band just outside the border (``outside``) catches marks that miss
 the square. Printed borders never count: they are outside the interior by construction.
@@ -36,6 +40,11 @@ STROKE_DARKNESS = 0.20
 FILL_DARKNESS = 0.55
 #: Colour distance from the paper (Lab a*b*) above which a darker pixel is pen ink.
 INK_CHROMA = 22.0
+#: A grey stroke whose core is lighter than this share of the printed border's darkness
+#: looks like pencil (graphite stays light; pen ink is about as dark as print).
+PENCIL_DARKNESS = 0.5
+#: Stroke length (mm) that scores 1: about the inside of a printed square.
+MARK_REFERENCE_MM = 12.0
 #: Ink specks smaller than this (mm²) are sensor noise or paper texture, not marks.
 MIN_SPECK_MM2 = 0.35
 #: Printed squares are between these sides (mm); a "frame" outside the range is not one.
@@ -111,6 +120,74 @@ def find_frame(dark: np.ndarray, *, px_per_mm: float) -> tuple[tuple[int, int, i
     return (left, top, right, bottom), thickness
 
 
+#: Darkness below which a pixel beyond the border is paper again (the end of a blurred
+#: border's halo), when finding the border's inner edge.
+HALO_DARKNESS = 0.12
+
+
+def _fit_side(positions: np.ndarray, depths: np.ndarray) -> tuple[float, float] | None:
+    """Robust line depth = a * position + b through per-scanline inner-edge depths.
+
+    Scanlines where a mark touches the border report a deeper edge: they are outliers,
+    dropped by refitting on the points near the median line.
+    """
+    ok = np.isfinite(depths)
+    if ok.sum() < 5:
+        return None
+    x, y = positions[ok], depths[ok]
+    a, b = 0.0, float(np.median(y))
+    for _ in range(3):
+        keep = np.abs(y - (a * x + b)) <= max(2.0, 1.5 * float(np.median(np.abs(y - (a * x + b)))))
+        if keep.sum() < 5:
+            break
+        a, b = np.polyfit(x[keep], y[keep], 1)
+    return float(a), float(b)
+
+
+def inner_edge_mask(dark: np.ndarray, frame: tuple[int, int, int, int], *, inset_px: int) -> np.ndarray | None:
+    """(M, N) bool: the square's interior, ``inset_px`` inside the border's fitted inner edges.
+
+    Each side's inner edge is where, scanning inwards from the outer edge, darkness falls
+    below :data:`HALO_DARKNESS`; so a blurred border (wider halo) gets a deeper edge. A
+    line fit per side follows a slightly rotated or keystoned square, which an
+    axis-aligned rectangle would clip into, leaving phantom strokes along the border.
+    """
+    left, top, right, bottom = frame
+    h, w = bottom - top, right - left
+    if h < 10 or w < 10:
+        return None
+    span = dark[top:bottom, left:right] > HALO_DARKNESS
+    # Depth of the first paper pixel inwards from each side, per scanline (middle 70 %).
+    def depths(block: np.ndarray) -> np.ndarray:
+        limit = block.shape[1] // 3  # an edge deeper than a third of the square is a mark
+        part = block[:, :limit]
+        # Paper after the border: a tilted border starts a few pixels in on some scanlines.
+        paper = ~part & (np.cumsum(part, axis=1) > 0)
+        return np.where(paper.any(axis=1), paper.argmax(axis=1), np.nan).astype(float)
+    lo_y, hi_y = int(0.15 * h), int(0.85 * h)
+    lo_x, hi_x = int(0.15 * w), int(0.85 * w)
+    ys, xs = np.arange(lo_y, hi_y, dtype=float), np.arange(lo_x, hi_x, dtype=float)
+    fits = [
+        _fit_side(ys, depths(span[lo_y:hi_y, :])),  # left: depth from x=0
+        _fit_side(xs, depths(span[:, lo_x:hi_x].T)),  # top
+        _fit_side(ys, depths(span[lo_y:hi_y, ::-1])),  # right
+        _fit_side(xs, depths(span[::-1, lo_x:hi_x].T)),  # bottom
+    ]
+    if any(f is None for f in fits):
+        return None
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    (al, bl), (at, bt), (ar, br), (ab, bb) = fits
+    inside = (
+        (xx >= al * yy + bl + inset_px)
+        & (yy >= at * xx + bt + inset_px)
+        & ((w - 1 - xx) >= ar * yy + br + inset_px)
+        & ((h - 1 - yy) >= ab * xx + bb + inset_px)
+    )
+    mask = np.zeros(dark.shape, bool)
+    mask[top:bottom, left:right] = inside
+    return mask if mask.sum() > 0.15 * h * w else None
+
+
 def _clean(mask: np.ndarray, min_px: int) -> np.ndarray:
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     keep = np.zeros(n, dtype=bool)
@@ -141,6 +218,15 @@ def _erase_creases(grey_ink: np.ndarray, ink: np.ndarray, *, px_per_mm: float) -
     for x0, y0, x1, y1 in lines.reshape(-1, 4):
         cv2.line(band, (int(x0), int(y0)), (int(x1), int(y1)), 1, thickness=max(3, int(1.6 * px_per_mm)))
     return ink & ~(band.astype(bool) & grey_ink)
+
+
+def _border_darkness(dark: np.ndarray, frame: tuple[int, int, int, int], thickness: tuple[int, ...]) -> float:
+    """90th percentile darkness of the square's printed border (0–1)."""
+    left, top, right, bottom = frame
+    ring = np.zeros(dark.shape, bool)
+    ring[top:bottom, left:right] = True
+    ring[top + thickness[1]:bottom - thickness[3], left + thickness[0]:right - thickness[2]] = False
+    return float(np.percentile(dark[ring], 90)) if ring.any() else 1.0
 
 
 def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[int, int, int, int],
@@ -176,13 +262,20 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
     ink = _clean(ink, int(MIN_SPECK_MM2 * px_per_mm * px_per_mm))
 
     il, it, ir, ib = interior
-    inside = np.zeros_like(ink)
-    inside[it:ib, il:ir] = True
+    inside = inner_edge_mask(dark, frame, inset_px=max(1, int(round(0.4 * px_per_mm)))) if found is not None else None
+    if inside is None:
+        inside = np.zeros_like(ink)
+        inside[it:ib, il:ir] = True
+    else:
+        ys, xs = np.nonzero(inside)
+        interior = il, it, ir, ib = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
     interior_ink = ink & inside
     side_px = max(1.0, ((ir - il) + (ib - it)) / 2)
-    area_px = max(1, (ir - il) * (ib - it))
+    area_px = max(1, int(inside.sum()))
     fill = float(interior_ink.sum()) / area_px
-    stroke = stroke_length_px(interior_ink) / side_px
+    # In millimetres, not relative to the square: a 3 mm dash is a deliberate mark in a
+    # 15 mm square and in a 20 mm one alike, and a pen dot is short in both.
+    stroke = stroke_length_px(interior_ink) / px_per_mm / MARK_REFERENCE_MM
     score = min(1.0, max(stroke, 2.0 * fill))
 
     # Band outside the border (≤ 4 mm), inside the cell's own rules.
@@ -195,10 +288,13 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
 
     pencil = 0.0
     if interior_ink.sum() > 0:
-        # Pencil is grey (no chroma) and never as dark as ink, even at its core.
-        core = dark[interior_ink]
+        # Pencil is grey (no chroma) and never as dark as ink, even at its core. "As dark
+        # as ink" is judged against the square's printed border, which blur and exposure
+        # lighten just as they lighten a pen stroke.
+        core = float(np.percentile(dark[interior_ink], 90))
+        reference = _border_darkness(dark, frame, thickness) if found is not None else 1.0
         grey = colour[interior_ink] < 10.0
-        pencil = float(grey.mean()) if np.percentile(core, 90) < 0.45 else 0.0
+        pencil = float(grey.mean()) if core < PENCIL_DARKNESS * reference else 0.0
 
     # A square we cannot see printed where it should be (a finger over it, torn, out of
     # focus, or a row that is not there at all) cannot be vouched for: its score means
