@@ -79,18 +79,21 @@ class SquareScore:
     """Measurements of one mark square; the input of the decision policy.
 
     score : float
-        0 is a blank square, 1 a clearly marked one (a stroke as long as the square's side,
-        or half the square filled). See :mod:`ballot_vision.stages.score`.
+        0 is a blank square, 1 a clearly marked one (a 12 mm stroke, or half the square
+        filled). See :mod:`ballot_vision.stages.score`.
     fill : float
         Share of the square's interior covered by ink, 0–1.
     stroke : float
-        Total stroke length inside the square divided by the square's side.
+        Total stroke length inside the square, in units of 12 mm.
     outside : float
         Score of ink in a band just outside the square's border (marks that miss the square).
     pencil : float
         Share of the ink that looks like pencil (grey, unsaturated, faint), 0–1.
     visible : bool
         False when the square is out of frame or occluded, so its score means nothing.
+    shift_mm : float
+        How far from where the registration put it the printed square was found (0 when it
+        was where expected); a square found only by searching around is less certain.
     """
 
     option: str
@@ -100,6 +103,7 @@ class SquareScore:
     outside: float = 0.0
     pencil: float = 0.0
     visible: bool = True
+    shift_mm: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,7 @@ def format_square_details(squares: tuple[SquareScore, ...]) -> str:
     for s in squares:
         parts.append(
             f"{s.option}:score={s.score:.4f},fill={s.fill:.4f},stroke={s.stroke:.4f},"
-            f"outside={s.outside:.4f},pencil={s.pencil:.4f},visible={int(s.visible)}"
+            f"outside={s.outside:.4f},pencil={s.pencil:.4f},visible={int(s.visible)},shift_mm={s.shift_mm:.1f}"
         )
     return ";".join(parts)
 
@@ -207,6 +211,7 @@ def parse_square_details(text: str) -> tuple[SquareScore, ...]:
                 outside=float(values.get("outside", 0)),
                 pencil=float(values.get("pencil", 0)),
                 visible=values.get("visible", "1") == "1",
+                shift_mm=float(values.get("shift_mm", 0)),
             )
         )
     return tuple(squares)

@@ -80,7 +80,10 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
         reasons.append(Reason.MARK_OUTSIDE_SQUARE)
     if any(s.pencil >= marks.pencil for s in marked + marginal):
         reasons.append(Reason.PENCIL_SUSPECTED)
-    if evidence.registration < config.review.min_registration:
+    searched = any(s.shift_mm > 0 for s in marked + marginal)
+    if evidence.registration < config.review.min_registration or searched:
+        # (A mark in a square found only by searching around its expected place: the
+        # registration was off there, so a person confirms which square it is.)
         reasons.append(Reason.LOW_CONFIDENCE_REGISTRATION)
     if evidence.sharpness is not None and evidence.sharpness < config.review.min_sharpness:
         reasons.append(Reason.BLUR)

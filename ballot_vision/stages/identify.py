@@ -88,12 +88,22 @@ def unstretch(photo_to_mm: np.ndarray, *, table_top_mm: float, stretch: float) -
     return correction @ photo_to_mm
 
 
-def read_side_text(bgr: np.ndarray, template: Template, photo_to_mm: np.ndarray, config: Config) -> OcrText:
-    """OCR the identifying regions of ``template`` (empty when OCR is off)."""
+def more_title_regions(template: Template, languages: str) -> list[tuple[Rect, str]]:
+    """Title blocks :func:`ocr_regions` does not read first (e.g. the Kazakh title), to tell
+    apart forms whose first choice left them ambiguous."""
+    first = {r for r, _ in ocr_regions(template, languages)}
+    padded = [(Rect(t.box.x - 3, t.box.y - 4, t.box.w + 6, t.box.h + 8), languages)
+              for t in template.front.texts if t.role.startswith("title")]
+    return [(r, lang) for r, lang in padded if r not in first]
+
+
+def read_side_text(bgr: np.ndarray, template: Template, photo_to_mm: np.ndarray, config: Config, *,
+                   regions: list[tuple[Rect, str]] | None = None) -> OcrText:
+    """OCR the identifying regions of ``template`` (or ``regions``); empty when OCR is off."""
     if not config.ocr.enabled:
         return OcrText("")
     texts = []
-    for region, languages in ocr_regions(template, config.ocr.languages):
+    for region, languages in regions if regions is not None else ocr_regions(template, config.ocr.languages):
         patch = rectify(bgr, photo_to_mm, region, px_per_mm=OCR_PX_PER_MM)
         texts.append(read_text(to_gray(patch), languages=languages))
     return OcrText("\n".join(t.text for t in texts), confident_text="\n".join(t.confident_text for t in texts))
@@ -211,7 +221,16 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     if len(same_rows) == 1:
         template, reg = same_rows[0]
         return Identification(template, reg, certain=True, ocr_text=text, confirmed=confirmed, confirmed_by=by)
-    scored = sorted(((_best_keyword(text, t.keywords), t.id, t, r) for t, r in same_rows), key=lambda x: (-x[0], x[1]))
-    best, runner_up = scored[0], scored[1]
-    certain = best[0] >= KEYWORD_MATCH and best[0] - runner_up[0] >= 0.1
+
+    def rank(text: str) -> tuple[list, bool]:
+        scored = sorted(((_best_keyword(text, t.keywords), t.id, t, r) for t, r in same_rows), key=lambda x: (-x[0], x[1]))
+        return scored, scored[0][0] >= KEYWORD_MATCH and scored[0][0] - scored[1][0] >= 0.1
+
+    scored, certain = rank(text)
+    extra = more_title_regions(first_template, config.ocr.languages) if config.ocr.enabled else []
+    if not certain and extra:
+        # The other language's title may survive where the first did not (blur, glare).
+        text += "\n" + read_side_text(bgr, first_template, h, config, regions=extra).text
+        scored, certain = rank(text)
+    best = scored[0]
     return Identification(best[2], best[3], certain=certain, ocr_text=text, confirmed=confirmed, confirmed_by=by)

@@ -101,7 +101,15 @@ def register(observation: TableObservation, template: Template, *, first_row: in
         return RegisterFailure("no table cell to register on")
     src_pts = np.concatenate(src).astype(np.float32)
     dst_pts = np.concatenate(dst).astype(np.float32)
-    h, _ = cv2.findHomography(src_pts, dst_pts, 0)
+    seen_rows = sum(1 for row in observation.rows if row is not None)
+    if seen_rows >= 3:
+        h, _ = cv2.findHomography(src_pts, dst_pts, 0)
+    else:
+        # One or two rows fix a homography's perspective terms badly: extrapolated
+        # to the other rows it goes wild. An affine map (no perspective) extrapolates safely;
+        # a phone photo of a sheet is close to affine over the table.
+        a, _ = cv2.estimateAffine2D(src_pts, dst_pts, method=cv2.LMEDS)
+        h = None if a is None else np.vstack([a, [0.0, 0.0, 1.0]])
     if h is None:
         return RegisterFailure("homography fit failed (degenerate cells)")
     projected = cv2.perspectiveTransform(src_pts.reshape(-1, 1, 2), h).reshape(-1, 2)

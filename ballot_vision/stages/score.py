@@ -21,7 +21,7 @@ the square. Printed borders never count: they are outside the interior by constr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -43,8 +43,16 @@ INK_CHROMA = 22.0
 #: A grey stroke whose core is lighter than this share of the printed border's darkness
 #: looks like pencil (graphite stays light; pen ink is about as dark as print).
 PENCIL_DARKNESS = 0.5
+#: Colour (Lab chroma) per unit darkness below which ink is grey: graphite and black ink
+#: stay near 0 however dark, a blue or violet stroke keeps ~30–60 even when blurred.
+GREY_CHROMA_PER_DARKNESS = 12.0
 #: Stroke length (mm) that scores 1: about the inside of a printed square.
 MARK_REFERENCE_MM = 12.0
+#: Paper darkness in a cell is mostly sensor noise; strokes must be this many times darker.
+NOISE_FACTOR = 2.2
+#: Ink pieces shorter than this (mm) are noise grains or paper fibres, not pen strokes
+#: (a pen dot is about 1 mm across, so it still counts where it is big enough).
+MIN_STROKE_MM = 0.8
 #: Ink specks smaller than this (mm²) are sensor noise or paper texture, not marks.
 MIN_SPECK_MM2 = 0.35
 #: Printed squares are between these sides (mm); a "frame" outside the range is not one.
@@ -188,10 +196,21 @@ def inner_edge_mask(dark: np.ndarray, frame: tuple[int, int, int, int], *, inset
     return mask if mask.sum() > 0.15 * h * w else None
 
 
-def _clean(mask: np.ndarray, min_px: int) -> np.ndarray:
+def _clean(mask: np.ndarray, min_px: int, *, min_length_px: float = 0.0) -> np.ndarray:
+    """``mask`` without components smaller than ``min_px`` pixels or shorter than ``min_length_px``.
+
+    Length is the component's skeleton length: a scatter of noise grains is many short
+    pieces, a pen stroke is long even when thin. Components of at least ``4 * min_px``
+    pixels are kept whatever their length.
+    """
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     keep = np.zeros(n, dtype=bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_px
+    if min_length_px > 0 and n > 1:
+        # Thinning shrinks a compact blob (a filled square) to a point: blobs of more than
+        # a few grains' area stay whatever their skeleton.
+        lengths = np.bincount(labels[skeletonize(mask)], minlength=n)
+        keep &= (lengths >= min_length_px) | (stats[:, cv2.CC_STAT_AREA] >= 4 * min_px)
     return keep[labels]
 
 
@@ -257,12 +276,15 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
     lab = cv2.cvtColor(cell_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
     paper_ab = np.median(lab[..., 1:][gray >= np.percentile(gray, 60)], axis=0)
     colour = np.hypot(lab[..., 1] - paper_ab[0], lab[..., 2] - paper_ab[1])
-    ink = (rel > STROKE_DARKNESS) | (dark > FILL_DARKNESS) | ((colour > INK_CHROMA) & (dark > 0.08))
+    # In a shadow the sensor's noise is a larger share of the dim paper: raise the stroke
+    # threshold with the cell's typical (paper) darkness so noise grains are not strokes.
+    stroke_darkness = max(STROKE_DARKNESS, NOISE_FACTOR * float(np.median(rel)))
+    ink = (rel > stroke_darkness) | (dark > FILL_DARKNESS) | ((colour > INK_CHROMA) & (dark > 0.08))
     ink = _erase_creases(ink & ~((dark > 0.45) | (colour > INK_CHROMA)), ink, px_per_mm=px_per_mm)
-    ink = _clean(ink, int(MIN_SPECK_MM2 * px_per_mm * px_per_mm))
+    ink = _clean(ink, int(MIN_SPECK_MM2 * px_per_mm * px_per_mm), min_length_px=MIN_STROKE_MM * px_per_mm)
 
     il, it, ir, ib = interior
-    inside = inner_edge_mask(dark, frame, inset_px=max(1, int(round(0.4 * px_per_mm)))) if found is not None else None
+    inside = inner_edge_mask(dark, frame, inset_px=max(1, int(round(0.6 * px_per_mm)))) if found is not None else None
     if inside is None:
         inside = np.zeros_like(ink)
         inside[it:ib, il:ir] = True
@@ -293,7 +315,8 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
         # lighten just as they lighten a pen stroke.
         core = float(np.percentile(dark[interior_ink], 90))
         reference = _border_darkness(dark, frame, thickness) if found is not None else 1.0
-        grey = colour[interior_ink] < 10.0
+        # Grey relative to how dark: a blurred coloured stroke keeps its hue, only weaker.
+        grey = colour[interior_ink] < np.maximum(3.0, GREY_CHROMA_PER_DARKNESS * dark[interior_ink])
         pencil = float(grey.mean()) if core < PENCIL_DARKNESS * reference else 0.0
 
     # A square we cannot see printed where it should be (a finger over it, torn, out of
@@ -322,10 +345,39 @@ def score_squares(bgr: np.ndarray, registration: Registration, *, px_per_mm: flo
             cells.append(CellImage(option.id, blank, None, (0, 0, 0, 0), np.zeros((1, 1), bool),
                                    SquareScore(option=option.id, score=0.0, visible=False)))
             continue
-        patch = rectify(bgr, registration.homography_for(index), region, px_per_mm=px_per_mm)
-        nominal = _to_px(option.square, region, px_per_mm)
-        cells.append(score_cell(patch, option=option.id, nominal_square_px=nominal, px_per_mm=px_per_mm))
+        h = registration.homography_for(index)
+        cells.append(_score_with_search(bgr, h, region, option.id, _to_px(option.square, region, px_per_mm), px_per_mm))
     return cells
+
+
+#: Shifts (as shares of the cell's height) tried when the printed square is not where the
+#: registration puts it: a crease or curl can move a row a few millimetres.
+SEARCH_SHIFTS = ((0.0, -0.2), (0.0, 0.2), (0.0, -0.35), (0.0, 0.35), (-0.15, 0.0), (0.15, 0.0))
+
+
+def _score_with_search(bgr: np.ndarray, h: np.ndarray, region: Rect, option: str,
+                       nominal: tuple[int, int, int, int], px_per_mm: float) -> CellImage:
+    """Score the cell at ``region``; if no printed square is found there, look around it."""
+    cell = score_cell(rectify(bgr, h, region, px_per_mm=px_per_mm), option=option, nominal_square_px=nominal,
+                      px_per_mm=px_per_mm)
+    if cell.score.visible:
+        return cell
+    for fx, fy in SEARCH_SHIFTS:
+        moved = Rect(region.x + fx * region.h, region.y + fy * region.h, region.w, region.h)
+        candidate = score_cell(rectify(bgr, h, moved, px_per_mm=px_per_mm), option=option,
+                               nominal_square_px=nominal, px_per_mm=px_per_mm)
+        if candidate.score.visible and _centred(candidate, px_per_mm):
+            shift = float(np.hypot(fx, fy) * region.h)
+            return replace(candidate, score=replace(candidate.score, shift_mm=round(shift, 1)))
+    return cell
+
+
+def _centred(cell: CellImage, px_per_mm: float) -> bool:
+    """Whether the found square sits near the middle of its patch (not a neighbour's square)."""
+    left, top, right, bottom = cell.frame_px
+    height, width = cell.bgr.shape[:2]
+    off = max(abs((left + right) / 2 - width / 2), abs((top + bottom) / 2 - height / 2))
+    return off <= 0.15 * min(height, width)
 
 
 def _to_px(rect: Rect, region: Rect, px_per_mm: float) -> tuple[int, int, int, int]:
