@@ -109,6 +109,9 @@ def read_side_text(bgr: np.ndarray, template: Template, photo_to_mm: np.ndarray,
     return OcrText("\n".join(t.text for t in texts), confident_text="\n".join(t.confident_text for t in texts))
 
 
+#: Layout confirms a ballot only where OCR was sure of no more letters than this: a blurred
+#: title reads as nothing at all, while a look-alike form's own sharp title reads as words.
+LAYOUT_MAX_LETTERS = 5
 #: Layout confirmation: measured/template ratios must lie within this factor of 1.
 LAYOUT_TOLERANCE = 0.2
 #: Ink share of a printed title block (rectified at low resolution): text, not blank, not a photo.
@@ -216,7 +219,7 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
             confirmed = _best_keyword(row_text, party_words) >= KEYWORD_MATCH
             text += "\n" + row_text
     by = "text" if confirmed else ""
-    if not confirmed and layout_ok and letters < READABLE_LETTERS:
+    if not confirmed and layout_ok and letters <= LAYOUT_MAX_LETTERS:
         confirmed, by = True, "layout"
     if len(same_rows) == 1:
         template, reg = same_rows[0]
