@@ -27,6 +27,10 @@ from .score import stroke_length_px
 
 #: Words of the signature label ("signature", "commission", "who issued").
 LABEL_WORDS = ("ПОДПИСЬ", "КОМИССИИ", "ВЫДАВШЕГО", "УЧАСТКОВОЙ", "КОМИССИЯСЫ", "МҮШЕСІНІҢ", "БЕРГЕН")
+#: Darkness (relative to the paper) of the pixels a candidate line is traced through; the
+#: fainter pass is tried when the first finds nothing (a blurred rule is grey, but so is a
+#: fold's crease, which would crowd out the rule if always included).
+LINE_DARKNESS = (0.2, 0.12)
 #: A candidate line is at least this share of the photo's long side.
 MIN_LINE_FRACTION = 0.05
 #: Pen stroke length along the line, as a share of the line's length, for present/absent.
@@ -75,11 +79,11 @@ class _Line:
         return float(np.linalg.norm(self.p1 - self.p0))
 
 
-def _candidate_lines(gray: np.ndarray) -> list[_Line]:
-    """Long straight thin dark segments, longest first (at most 12, collinear ones merged)."""
+def _candidate_lines(gray: np.ndarray, *, darkness: float) -> list[_Line]:
+    """Long straight thin segments darker than ``darkness``, longest first (at most 12, collinear ones merged)."""
     long_side = max(gray.shape)
     dark = relative_darkness(cv2.GaussianBlur(gray, (0, 0), 1.0), kernel_px=max(7, long_side // 150))
-    ink = (dark > 0.2).astype(np.uint8) * 255
+    ink = (dark > darkness).astype(np.uint8) * 255
     min_len = MIN_LINE_FRACTION * long_side
     segments = cv2.HoughLinesP(ink, 1, np.pi / 360, threshold=int(min_len * 0.6),
                                minLineLength=min_len, maxLineGap=max(3, long_side // 300))
@@ -157,13 +161,24 @@ def _page_is_blank(bgr: np.ndarray, line: _Line, flip: bool) -> bool:
     return _ink_share(bgr, line, along=(-0.3, 1.0), across=(-0.9, -0.35), flip=flip) <= BLANK_PAGE_INK
 
 
+def _margin_is_blank(bgr: np.ndarray, line: _Line, flip: bool) -> bool:
+    """Below the signature line lies the page's bottom margin; below a row of text, more text."""
+    return _ink_share(bgr, line, along=(0.0, 1.0), across=(0.06, 0.2), flip=flip) <= BLANK_PAGE_INK
+
+
 def _signature(bgr: np.ndarray, line: _Line, flip: bool) -> Signature:
     """Pen strokes just above the line (and crossing it), relative to the line's length."""
     strip = _strip(bgr, line, along=(0.0, 1.0), across=(-0.14, 0.04), flip=flip, line_px=700)
-    dark = relative_darkness(to_gray(strip), kernel_px=25)
-    ink = dark > 0.2
-    line_row = int(round(0.14 * 700))
-    ink[max(0, line_row - 6):line_row + 7] = False  # the printed line itself
+    # Smoothed first: upsampled sensor noise would otherwise read as a dust of short strokes.
+    dark = relative_darkness(cv2.GaussianBlur(to_gray(strip), (0, 0), 1.5), kernel_px=25)
+    ink = (dark > max(0.2, 2.2 * float(np.median(dark)))).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    ink = (stats[labels, cv2.CC_STAT_AREA] >= 40).astype(np.uint8) * (labels > 0)
+    # The printed line (and any other long straight horizontal rule) is not handwriting;
+    # an opening with a long flat kernel finds it even where it runs slightly askew.
+    rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (70, 1)))
+    rules = cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 7)))
+    ink = (ink > 0) & (rules == 0)
     length = stroke_length_px(ink) / 700
     if length >= SIGNATURE_PRESENT:
         return Signature.PRESENT
@@ -183,14 +198,20 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
     colour = chroma(bgr)
     # (line, flip) pairs with text beside the line on one side and a blank page beyond it.
     candidates: list[tuple[_Line, bool]] = []
-    for line in _candidate_lines(gray):
-        if not _on_paper(gray, colour, line):
-            continue
-        near = {f: _ink_share(bgr, line, along=(-0.2, 1.0), across=(-0.3, -0.03), flip=f) for f in (False, True)}
-        # The label's side first.
-        for flip in sorted(near, key=lambda f: -near[f]):
-            if near[flip] >= LABEL_INK and _page_is_blank(bgr, line, flip):
-                candidates.append((line, flip))
+    for darkness in LINE_DARKNESS:
+        for line in _candidate_lines(gray, darkness=darkness):
+            if not _on_paper(gray, colour, line):
+                continue
+            near = {f: _ink_share(bgr, line, along=(-0.2, 1.0), across=(-0.3, -0.03), flip=f) for f in (False, True)}
+            # The label's side first.
+            for flip in sorted(near, key=lambda f: -near[f]):
+                if near[flip] >= LABEL_INK and _page_is_blank(bgr, line, flip):
+                    candidates.append((line, flip))
+        if candidates:
+            # A rule with a blank margin beyond it before a row of text (which blur can
+            # also turn into a "line"); the sort is stable, so longest first otherwise.
+            candidates.sort(key=lambda c: not _margin_is_blank(bgr, *c))
+            break
     best_ballot = 0.0
     if config.ocr.enabled:
         for line, flip in candidates[:MAX_OCR_TRIES]:

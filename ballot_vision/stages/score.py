@@ -53,6 +53,10 @@ NOISE_FACTOR = 2.2
 #: Ink pieces shorter than this (mm) are noise grains or paper fibres, not pen strokes
 #: (a pen dot is about 1 mm across, so it still counts where it is big enough).
 MIN_STROKE_MM = 0.8
+#: Broader than any pen stroke or printed rule (mm); and the least area (mm²) of a broad
+#: shape entering the cell from outside for it to count as an occluder (a fingertip).
+OCCLUDER_WIDTH_MM = 2.5
+OCCLUDER_AREA_MM2 = 12.0
 #: Ink specks smaller than this (mm²) are sensor noise or paper texture, not marks.
 MIN_SPECK_MM2 = 0.35
 #: Printed squares are between these sides (mm); a "frame" outside the range is not one.
@@ -239,6 +243,25 @@ def _erase_creases(grey_ink: np.ndarray, ink: np.ndarray, *, px_per_mm: float) -
     return ink & ~(band.astype(bool) & grey_ink)
 
 
+def _occluded(ink: np.ndarray, px_per_mm: float) -> bool:
+    """Whether something broad (a finger, a pen lying on the sheet) enters the cell from outside.
+
+    Pen strokes, printed borders and rules are thin: an opening by a disc wider than any of
+    them leaves only broad shapes. A broad shape inside the square is a filled mark; one
+    that reaches the cell's edge came from outside the cell.
+    """
+    k = int(round(OCCLUDER_WIDTH_MM * px_per_mm)) | 1
+    broad = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(broad, connectivity=8)
+    h, w = ink.shape
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        touches = x == 0 or y == 0 or x + bw == w or y + bh == h
+        if touches and area >= OCCLUDER_AREA_MM2 * px_per_mm * px_per_mm:
+            return True
+    return False
+
+
 def _border_darkness(dark: np.ndarray, frame: tuple[int, int, int, int], thickness: tuple[int, ...]) -> float:
     """90th percentile darkness of the square's printed border (0–1)."""
     left, top, right, bottom = frame
@@ -322,7 +345,7 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
     # A square we cannot see printed where it should be (a finger over it, torn, out of
     # focus, or a row that is not there at all) cannot be vouched for: its score means
     # nothing. (Colour tests for skin fail under warm light; the border test does not.)
-    visible = found is not None
+    visible = found is not None and not _occluded(ink, px_per_mm)
     return CellImage(
         option=option,
         bgr=cell_bgr,
