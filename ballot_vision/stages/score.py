@@ -225,21 +225,29 @@ def stroke_length_px(mask: np.ndarray) -> float:
     return float(skeletonize(mask).sum())
 
 
-def _erase_creases(grey_ink: np.ndarray, ink: np.ndarray, *, px_per_mm: float) -> np.ndarray:
-    """``ink`` without grey straight lines that cross the whole cell.
+def _erase_creases(grey_ink: np.ndarray, ink: np.ndarray, *, frame: tuple[int, int, int, int],
+                   px_per_mm: float) -> np.ndarray:
+    """``ink`` without grey straight lines that cross the whole square and beyond.
 
     A fold's crease or a shadow's hard edge is a faint, grey, straight line running across
-    the cell and beyond; no pen stroke looks like that (pen ink is coloured or dark, and a
-    hand-drawn line does not cross the square's neighbours too).
+    the cell from one side of the square to the other and past it; a pen stroke (even a
+    blurred, grey cross) starts and ends near the square.
     """
     side = min(grey_ink.shape)
-    lines = cv2.HoughLinesP(grey_ink.astype(np.uint8) * 255, 1, np.pi / 180, threshold=int(0.5 * side),
-                            minLineLength=int(0.85 * side), maxLineGap=int(0.12 * side))
+    lines = cv2.HoughLinesP(grey_ink.astype(np.uint8) * 255, 1, np.pi / 180, threshold=int(0.3 * side),
+                            minLineLength=int(0.7 * side), maxLineGap=int(0.2 * side))
     if lines is None:
         return ink
+    left, top, right, bottom = frame
+    beyond = 1.5 * px_per_mm
+
+    def outside(x: float, y: float) -> bool:
+        return x < left - beyond or x > right + beyond or y < top - beyond or y > bottom + beyond
+
     band = np.zeros(ink.shape, np.uint8)
     for x0, y0, x1, y1 in lines.reshape(-1, 4):
-        cv2.line(band, (int(x0), int(y0)), (int(x1), int(y1)), 1, thickness=max(3, int(1.6 * px_per_mm)))
+        if outside(x0, y0) and outside(x1, y1):
+            cv2.line(band, (int(x0), int(y0)), (int(x1), int(y1)), 1, thickness=max(3, int(1.6 * px_per_mm)))
     return ink & ~(band.astype(bool) & grey_ink)
 
 
@@ -303,7 +311,7 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
     # threshold with the cell's typical (paper) darkness so noise grains are not strokes.
     stroke_darkness = max(STROKE_DARKNESS, NOISE_FACTOR * float(np.median(rel)))
     ink = (rel > stroke_darkness) | (dark > FILL_DARKNESS) | ((colour > INK_CHROMA) & (dark > 0.08))
-    ink = _erase_creases(ink & ~((dark > 0.45) | (colour > INK_CHROMA)), ink, px_per_mm=px_per_mm)
+    ink = _erase_creases(ink & ~((dark > 0.45) | (colour > INK_CHROMA)), ink, frame=frame, px_per_mm=px_per_mm)
     ink = _clean(ink, int(MIN_SPECK_MM2 * px_per_mm * px_per_mm), min_length_px=MIN_STROKE_MM * px_per_mm)
 
     il, it, ir, ib = interior
