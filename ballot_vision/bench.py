@@ -8,8 +8,8 @@ same run on a Dask ``LocalCluster``.
 The photos come from the synthetic generator (:func:`ballot_vision.synth.generate.generate`: JPEG,
 normal difficulty, the usual mix of fronts, backs, other pictures and re-sent photos), made once
 and cached under ``out/bench-photos/`` keyed by delivery, seed and count, so a rerun skips
-generation. Each run also reports how many cores other processes kept busy meanwhile, since a
-shared machine shows up mostly as a poor speed-up.
+generation. Each run also reports how many cores it kept busy and how many other processes did
+meanwhile, since a shared machine shows up mostly as a poor speed-up.
 
 Rates are steady-state: measured from the moment every worker has returned its first photo to
 the last photo, so process start-up does not count; wall-clock time including start-up is shown
@@ -112,6 +112,7 @@ class Measurement:
     photos_per_s: float  # steady state
     wall_s: float  # start-up included
     peak_rss_mb: float  # parent and all its children, sampled
+    own_cores: float | None  # cores this run kept busy, on average (workers and what they ran)
     other_cores: float | None  # cores kept busy by other processes meanwhile, on average
     summary: RunSummary
 
@@ -135,6 +136,7 @@ class _Usage:
 
     def __init__(self, interval_s: float = 0.05) -> None:
         self.peak_bytes = 0
+        self.own_cores: float | None = None
         self.other_cores: float | None = None
         self._interval_s = interval_s
         self._stop = threading.Event()
@@ -159,27 +161,39 @@ class _Usage:
             return sum(t) - t.idle - getattr(t, "iowait", 0.0) - getattr(t, "guest", 0.0) - getattr(t, "guest_nice", 0.0)
 
         me = psutil.Process()
-        started, busy_start = time.monotonic(), busy()
-        tree_cpu: dict[tuple[int, float], float] = {}  # (pid, create time) -> CPU seconds, last seen
-        before: dict[tuple[int, float], float] | None = None  # the same at the first sample
+
+        def tree_cpu() -> dict[tuple[int, float], float]:
+            """CPU seconds of this process and each child, each with its finished children.
+
+            A finished child's time (with that of the Tesseract processes it ran) moves into
+            this process's ``children_*`` figures when it is reaped, so nothing is missed or
+            counted twice, however short-lived the grandchildren are.
+            """
+            out = {}
+            for process in [me, *me.children(recursive=False)]:
+                try:
+                    t = process.cpu_times()
+                    out[(process.pid, process.create_time())] = t.user + t.system + t.children_user + t.children_system
+                except psutil.Error:
+                    pass
+            return out
+
+        started, busy_start, cpu_start = time.monotonic(), busy(), tree_cpu()
         while True:
             total = 0
             for process in [me, *me.children(recursive=True)]:
                 try:
-                    with process.oneshot():
-                        total += process.memory_info().rss
-                        times = process.cpu_times()
-                        tree_cpu[(process.pid, process.create_time())] = times.user + times.system
+                    total += process.memory_info().rss
                 except psutil.Error:
                     pass
             self.peak_bytes = max(self.peak_bytes, total)
-            if before is None:
-                before = dict(tree_cpu)
             if self._stop.wait(self._interval_s):
                 break
         elapsed = time.monotonic() - started
-        ours = sum(cpu - (before or {}).get(key, 0.0) for key, cpu in tree_cpu.items())
+        cpu_end = tree_cpu()
+        ours = sum(cpu_end.get(k, 0.0) - cpu_start.get(k, 0.0) for k in cpu_start.keys() | cpu_end.keys())
         if elapsed > 0:
+            self.own_cores = ours / elapsed
             self.other_cores = max(0.0, (busy() - busy_start - ours) / elapsed)
 
 
@@ -202,7 +216,7 @@ def measure_run(photos_dir: Path, context: PipelineContext, *, workers: int, sch
             summary = run(photos_dir, Path(scratch) / "results.csv", context=context, scheduler=scheduler,
                           executor=executor, progress=timeline)
         wall = time.monotonic() - started
-    return Measurement(_steady_rate(timeline.times, workers), wall, usage.peak_bytes / 2**20, usage.other_cores, summary)
+    return Measurement(_steady_rate(timeline.times, workers), wall, usage.peak_bytes / 2**20, usage.own_cores, usage.other_cores, summary)
 
 
 def decode_rate(paths: Sequence[Path], limits: LoadLimits, *, passes: int = 2) -> float:
@@ -277,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 cost = load / per_core if per_core else float("inf")
                 speedup = m.photos_per_s / one if one else 0.0
                 errors = f", {m.summary.errors} error rows" if m.summary.errors else ""
-                others = "" if m.other_cores is None else f", other load {m.other_cores:.1f} cores"
+                others = "" if m.other_cores is None else f", cores busy: this run {m.own_cores:.1f}, others {m.other_cores:.1f}"
                 print(f"  {label:<32} {m.photos_per_s:6.2f} photos/s, {per_core:5.2f} per core "
                       f"({1000 / per_core if per_core else float('inf'):5.0f} ms/photo on a core, {cost:4.1f}× decode-only), "
                       f"speed-up {speedup:.2f}×, wall {m.wall_s:5.1f} s, peak RSS {m.peak_rss_mb:,.0f} MB{others}{errors}")
@@ -286,8 +300,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             shutil.rmtree(cache_root, ignore_errors=True)
     print(f"\n{os.cpu_count()} CPUs, {default_workers()} usable by this process. Rates are steady-state photos read "
           f"per second; '× decode-only' is per-photo time on one core over the load stage's time for the same "
-          f"file; peak RSS is the whole process tree (this process and its workers); 'other load' is the cores "
-          f"other processes kept busy during the run, on average (it slows the multi-worker runs most).")
+          f"file; peak RSS is the whole process tree (this process and its workers); 'cores busy' is the average "
+          f"number of cores this run and all other processes kept busy while it ran (other work slows the "
+          f"multi-worker runs most).")
 
 
 def _measure_dask(folder: Path, context: PipelineContext, workers: int) -> Measurement:
