@@ -52,6 +52,20 @@ def relative_darkness(gray: np.ndarray, *, kernel_px: int) -> np.ndarray:
     return np.clip(1.0 - gray.astype(np.float32) / level, 0.0, 1.0)
 
 
+def flatten_lighting(gray: np.ndarray, *, kernel_px: int) -> np.ndarray:
+    """``gray`` divided by its local paper level: white paper, dark ink, no shadows.
+
+    OCR reads a title crossed by a hard shadow's edge as two halves of different contrast
+    and fails on both; flattened, the text is uniform again.
+
+    Returns
+    -------
+    flat : (M, N) uint8 ndarray
+    """
+    level = paper_level(gray, kernel_px=kernel_px)
+    return np.clip(gray.astype(np.float32) / level * 255.0, 0, 255).astype(np.uint8)
+
+
 def chroma(bgr: np.ndarray) -> np.ndarray:
     """Colourfulness per pixel (distance from grey in Lab a*, b*), 0 for grey.
 

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from ..config import Config
-from ..imaging import chroma, relative_darkness, to_gray
+from ..imaging import chroma, flatten_lighting, relative_darkness, to_gray
 from ..ocr import keyword_score, read_text
 from ..results import Signature
 from .score import stroke_length_px
@@ -216,7 +216,7 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
     if config.ocr.enabled:
         for line, flip in candidates[:MAX_OCR_TRIES]:
             strip = _strip(bgr, line, along=(-0.6, 1.1), across=(-0.35, 0.1), flip=flip)
-            text = read_text(to_gray(strip), languages=config.ocr.languages).text
+            text = read_text(flatten_lighting(to_gray(strip), kernel_px=STRIP_LINE_PX // 40), languages=config.ocr.languages).text
             # Two words of the label, not one: single words recur on a front's instruction.
             label = sorted((keyword_score(text, w) for w in LABEL_WORDS), reverse=True)[:2]
             best_ballot = max(best_ballot, keyword_score(text, "БЮЛЛЕТЕНЬ"))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Config
-from ..imaging import relative_darkness, to_gray
+from ..imaging import flatten_lighting, relative_darkness, to_gray
 from ..ocr import OcrText, keyword_score, normalise, read_text
 from ..templates import Rect, Template
 from .locate import TableObservation
@@ -105,7 +105,7 @@ def read_side_text(bgr: np.ndarray, template: Template, photo_to_mm: np.ndarray,
     texts = []
     for region, languages in regions if regions is not None else ocr_regions(template, config.ocr.languages):
         patch = rectify(bgr, photo_to_mm, region, px_per_mm=OCR_PX_PER_MM)
-        texts.append(read_text(to_gray(patch), languages=languages))
+        texts.append(read_text(_for_ocr(patch), languages=languages))
     return OcrText("\n".join(t.text for t in texts), confident_text="\n".join(t.confident_text for t in texts))
 
 
@@ -158,6 +158,11 @@ def layout_matches(observation: TableObservation, template: Template, registrati
         if not TITLE_INK[0] <= ink <= TITLE_INK[1]:
             return False
     return True
+
+
+def _for_ocr(patch: np.ndarray) -> np.ndarray:
+    """Grey, shadow-free crop for Tesseract (kernel wider than any letter stroke at OCR_PX_PER_MM)."""
+    return flatten_lighting(to_gray(patch), kernel_px=int(3 * OCR_PX_PER_MM))
 
 
 def _best_keyword(text: str, words: tuple[str, ...]) -> float:
@@ -214,7 +219,7 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
         names = [name_cell(first_template, o) for o in first_template.options[:1]]
         for region in names:
             patch = rectify(bgr, first_reg.photo_to_mm, region, px_per_mm=OCR_PX_PER_MM)
-            row_text = read_text(to_gray(patch), languages=config.ocr.languages).text
+            row_text = read_text(_for_ocr(patch), languages=config.ocr.languages).text
             party_words = tuple(w for o in first_template.options for w in (o.kaz, o.rus) if w) + PARTY_WORDS
             confirmed = _best_keyword(row_text, party_words) >= KEYWORD_MATCH
             text += "\n" + row_text
