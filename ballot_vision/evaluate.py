@@ -106,6 +106,18 @@ def calibration(merged: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
                                                     observed=("right", "mean")).round(3)
 
 
+def backs_line(merged: pd.DataFrame) -> str:
+    """How backs were read: recognised as backs, and the signature among those decided without review."""
+    backs = merged[merged["kind"] == "back"]
+    if backs.empty:
+        return "backs: none in this set"
+    as_back = backs[backs["decision_r"] == "back"]
+    auto = as_back[~as_back["review_r"]]
+    right = (auto["signature_r"] == auto["signature"]).mean() if len(auto) else float("nan")
+    return (f"backs: {len(backs)}, read as backs {len(as_back) / len(backs):.1%}, "
+            f"signature right where not sent to review {right:.1%} ({len(auto)} backs)")
+
+
 def report(merged: pd.DataFrame, title: str) -> str:
     f = figures(merged)
     lines = [
@@ -122,6 +134,8 @@ def report(merged: pd.DataFrame, title: str) -> str:
         "",
         "by condition (worst first):",
         by_condition(merged).to_string(index=False),
+        "",
+        backs_line(merged),
         "",
         "confidence calibration (fronts):",
         calibration(merged).to_string(),
@@ -161,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="default: a fresh random seed, printed")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=None, help="keep photos and CSVs here (default: a temp folder)")
+    parser.add_argument("--report", type=Path, default=Path("out/eval-report.txt"), help="where to write the report")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
     with tempfile.TemporaryDirectory(prefix="bv-eval-") as tmp:
@@ -174,8 +189,10 @@ def main(argv: list[str] | None = None) -> int:
             text = report(merged, f"{difficulty} difficulty, {n} photos, seed {seed}")
             print(text, flush=True)
             texts.append(text)
-        if args.out:
-            (out / "eval-report.txt").write_text("\n\n".join(texts), encoding="utf-8")
+        report_path = args.report
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path.write_text("\n\n".join(texts) + "\n", encoding="utf-8")
+        print(f"report written to {report_path}", flush=True)
     return 0
 
 
