@@ -108,3 +108,42 @@ def test_a_photo_that_is_not_a_ballot_is_never_a_vote(tmp_path, other_kind) -> N
     # Either it is recognised as no ballot, or (a look-alike questionnaire whose text did
     # not prove it) a person decides: it is never counted on its own.
     assert result.decision == Decision.NOT_BALLOT or (result.needs_review and Reason.BALLOT_UNCONFIRMED in result.reasons)
+
+
+def test_debug_picture_shows_the_rectified_ballot(tmp_path) -> None:
+    import cv2
+
+    from ballot_vision.debug import debug_path
+
+    data, ext, _ = generate_one(3, seed=11, difficulty="easy", templates=TEMPLATES, kind="front",
+                                template="kz2021-maslikhat-3", vote="single", party="adal", mark="tick", **CLEAN)
+    photo = tmp_path / "photos" / f"a.{ext}"
+    photo.parent.mkdir()
+    photo.write_bytes(data)
+    context = PipelineContext.default(debug_dir=tmp_path / "debug")
+    result = read_photo(photo, root=photo.parent, context=context)
+    picture = cv2.imread(str(debug_path(tmp_path / "debug", result.file)))
+    assert result.party == "adal" and picture is not None
+    # The rectified page is portrait, like the ballot, whatever the photo's framing.
+    assert picture.shape[0] > picture.shape[1] > 200
+
+
+def test_the_decision_can_be_rerun_from_the_csv_row_alone(tmp_path) -> None:
+    """What rescore/calibrate will do: re-decide from stored measurements, no photo."""
+    from ballot_vision.results import parse_square_details
+    from ballot_vision.stages.decide import FrontEvidence, decide_front
+
+    result, _ = read(tmp_path, "again", kind="front", template="kz2021-maslikhat-4", party="auyl", vote="single",
+                     mark="cross", pen="violet")
+    row = result.to_row()
+    evidence = FrontEvidence(
+        squares=parse_square_details(row["squares"]),
+        registration=float(row["registration"]),
+        sharpness=float(row["sharpness"]),
+        glare=float(row["glare"]),
+        template_certain=row["template_certain"] == "true",
+        ballot_confirmed=row["ballot_confirmed"] == "true",
+    )
+    verdict = decide_front(evidence, CONTEXT.config)
+    assert (verdict.decision, verdict.party, verdict.needs_review) == (result.decision, result.party, result.needs_review)
+    assert verdict.confidence == pytest.approx(result.confidence, abs=2e-3)
