@@ -57,6 +57,8 @@ MIN_STROKE_MM = 0.8
 #: shape entering the cell from outside for it to count as an occluder (a fingertip).
 OCCLUDER_WIDTH_MM = 2.5
 OCCLUDER_AREA_MM2 = 12.0
+#: Colour distance from the cell's paper (Lab a*b*) of an occluder's surface (skin).
+OCCLUDER_CHROMA = 9.0
 #: Ink specks smaller than this (mm²) are sensor noise or paper texture, not marks.
 MIN_SPECK_MM2 = 0.35
 #: Printed squares are between these sides (mm); a "frame" outside the range is not one.
@@ -353,7 +355,8 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
     # A square we cannot see printed where it should be (a finger over it, torn, out of
     # focus, or a row that is not there at all) cannot be vouched for: its score means
     # nothing. (Colour tests for skin fail under warm light; the border test does not.)
-    visible = found is not None and not _occluded(ink, px_per_mm)
+    # Skin is tinted where paper is not, even where it is too light to count as ink.
+    visible = found is not None and not _occluded(ink | (colour > OCCLUDER_CHROMA), px_per_mm)
     return CellImage(
         option=option,
         bgr=cell_bgr,
