@@ -130,7 +130,7 @@ def _import_read_fn(spec: str):
 def process(
     photos: Path = typer.Argument(..., help="Folder of photos, searched recursively (JPEG, PNG, WEBP, TIFF, HEIC)."),
     output: Path = typer.Option(Path("results.csv"), "-o", "--output", help="Results CSV to write (its folder is created)."),
-    workers: int | None = typer.Option(None, "--workers", "-j", min=0, help="Worker processes [default: every CPU; 0 runs in this process, for debugging]."),
+    workers: int | None = typer.Option(None, "--workers", "-j", min=0, help="Worker processes (default: every CPU; 0 runs in this process, for debugging)."),
     scheduler: str | None = typer.Option(None, "--scheduler", metavar="tcp://HOST:8786", help="Run on this Dask scheduler's workers instead of local processes."),
     resume: bool = typer.Option(False, "--resume", help="Continue an existing results CSV: read only photos not in it yet."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing results CSV."),
