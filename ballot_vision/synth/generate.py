@@ -197,13 +197,20 @@ def plan_photo(index: int, *, seed: int, difficulty: str, templates: Mapping[str
     plan["camera_quality"] = int(r.integers(88, 96))
     turned = abs(((plan["rotation_deg"] + 45) % 180) - 45) > 45  # ballot lies sideways in the photo
     plan["portrait"] = bool((not turned) if r.random() < 0.85 else turned)
-    exif_p = 0.6 if plan["delivery"] == "original" else 0.12
-    plan["exif_orientation"] = int(r.choice([6, 8, 3], p=[0.5, 0.25, 0.25])) if r.random() < exif_p else 1
+    exif_p = {"original": 0.6}.get(plan["delivery"], 0.12)
+    exif_draw = r.random()
+    # (The tag is drawn only when used, which keeps every seed's photos as they always were.)
+    exif_tag = int(r.choice([6, 8, 3], p=[0.5, 0.25, 0.25])) if exif_draw < exif_p else 6
     fmt_draw = r.random()
-    if plan["delivery"] == "original":
-        plan["format"] = "heic" if fmt_draw < 0.1 else "jpg"
-    else:
-        plan["format"] = "png" if fmt_draw < 0.06 else "jpg"
+
+    def by_delivery(delivery: str) -> tuple[int, str]:
+        """EXIF tag and file format follow how the photo was delivered (originals keep both)."""
+        exif = exif_tag if exif_draw < (0.6 if delivery == "original" else 0.12) else 1
+        if delivery == "original":
+            return exif, "heic" if fmt_draw < 0.1 else "jpg"
+        return exif, "png" if fmt_draw < 0.06 else "jpg"
+
+    plan["exif_orientation"], plan["format"] = by_delivery(plan["delivery"])
     plan["dup_variant"] = str(r.choice(DUP_VARIANTS))
     plan["dup_back"] = int(r.integers(1, 41))
     plan["dup_of"] = -1  # the original's index; -1: an earlier photo chosen by dup_back
@@ -217,6 +224,11 @@ def plan_photo(index: int, *, seed: int, difficulty: str, templates: Mapping[str
         if unknown:
             raise SynthError(f"unknown condition(s) {', '.join(unknown)}; known: {', '.join(sorted(set(plan) - _NOT_FORCEABLE))}, party, second")
         plan.update(forced)
+        if "delivery" in forced:
+            # A forced delivery brings its own EXIF and format draws, unless those are forced too.
+            exif, fmt = by_delivery(str(forced["delivery"]))
+            plan["exif_orientation"] = forced.get("exif_orientation", exif)
+            plan["format"] = forced.get("format", fmt)
     # A duplicate must copy the file its original really is, so it re-plans the original
     # with the same run-wide forcing.
     plan["run_forced"] = {k: v for k, v in (forced or {}).items() if k not in _PER_PHOTO}
