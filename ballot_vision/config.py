@@ -43,6 +43,7 @@ class ReviewPolicy:
     min_sharpness: float
     max_glare: float
     review_blank: bool
+    confirm_by_layout: bool
 
     def __post_init__(self) -> None:
         for name in ("min_confidence", "min_registration", "max_glare"):

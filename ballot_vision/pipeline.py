@@ -118,7 +118,7 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
     cells = score_squares(bgr, registration)
     frames_mm = [((c.frame_px[2] - c.frame_px[0]) / PX_PER_MM, (c.frame_px[3] - c.frame_px[1]) / PX_PER_MM)
                  for c in cells if c.frame_px is not None]
-    layout_ok = layout_matches(observation, template, registration, frames_mm, bgr)
+    layout_ok = config.review.confirm_by_layout and layout_matches(observation, template, registration, frames_mm, bgr)
     identified = choose_template(bgr, fits, config, stretch=print_stretch(frames_mm), layout_ok=layout_ok)
     if not identified:
         return None
@@ -150,7 +150,7 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
         sharpness=evidence.sharpness,
         glare=evidence.glare,
         extras={"template_certain": _flag(identified.certain), "ballot_confirmed": _flag(identified.confirmed),
-                "confirmed_by": identified.confirmed_by},
+                "confirmed_by": identified.confirmed_by, **({"tentative": verdict.tentative} if verdict.tentative else {})},
     )
     if context.debug_dir is not None:
         debug.write(debug.debug_path(context.debug_dir, name), debug.draw_front(bgr, registration, cells, result))

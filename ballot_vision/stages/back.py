@@ -25,8 +25,16 @@ from ..ocr import keyword_score, read_text
 from ..results import Signature
 from .score import stroke_length_px
 
-#: Words of the signature label ("signature", "commission", "who issued").
-LABEL_WORDS = ("ПОДПИСЬ", "КОМИССИИ", "ВЫДАВШЕГО", "УЧАСТКОВОЙ", "КОМИССИЯСЫ", "МҮШЕСІНІҢ", "БЕРГЕН")
+#: Words of the signature label, grouped by meaning (Russian and Kazakh forms together).
+LABEL_GROUPS = {
+    "signature": ("ПОДПИСЬ", "ҚОЛЫ"),
+    "issued": ("ВЫДАВШЕГО", "БЕРГЕН"),
+    "commission": ("КОМИССИИ", "КОМИССИЯСЫ"),
+    "precinct": ("УЧАСТКОВОЙ", "УЧАСКЕЛІК"),
+    "member": ("ЧЛЕНА", "МҮШЕСІНІҢ"),
+}
+#: Groups only the label has: any official paper mentions a commission or a precinct.
+LABEL_DISTINCTIVE = ("signature", "issued")
 #: Darkness (relative to the paper) of the pixels a candidate line is traced through; the
 #: fainter pass is tried when the first finds nothing (a blurred rule is grey, but so is a
 #: fold's crease, which would crowd out the rule if always included).
@@ -161,6 +169,15 @@ def _page_is_blank(bgr: np.ndarray, line: _Line, flip: bool) -> bool:
     return _ink_share(bgr, line, along=(-0.3, 1.0), across=(-0.9, -0.35), flip=flip) <= BLANK_PAGE_INK
 
 
+def is_signature_label(text: str) -> bool:
+    """Whether OCR text is the signature label: two of its word groups, one of them distinctive.
+
+    "Commission" alone, or with "precinct", is on many documents that are no ballot's back.
+    """
+    found = {group for group, words in LABEL_GROUPS.items() if max(keyword_score(text, w) for w in words) >= 0.8}
+    return len(found) >= 2 and any(group in found for group in LABEL_DISTINCTIVE)
+
+
 def _margin_is_blank(bgr: np.ndarray, line: _Line, flip: bool) -> bool:
     """Below the signature line lies the page's bottom margin; below a row of text, more text."""
     return _ink_share(bgr, line, along=(0.0, 1.0), across=(0.06, 0.2), flip=flip) <= BLANK_PAGE_INK
@@ -217,10 +234,8 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
         for line, flip in candidates[:MAX_OCR_TRIES]:
             strip = _strip(bgr, line, along=(-0.6, 1.1), across=(-0.35, 0.1), flip=flip)
             text = read_text(flatten_lighting(to_gray(strip), kernel_px=STRIP_LINE_PX // 40), languages=config.ocr.languages).text
-            # Two words of the label, not one: single words recur on a front's instruction.
-            label = sorted((keyword_score(text, w) for w in LABEL_WORDS), reverse=True)[:2]
             best_ballot = max(best_ballot, keyword_score(text, "БЮЛЛЕТЕНЬ"))
-            if min(label) >= 0.8:
+            if is_signature_label(text):
                 return BackReading(True, _signature(bgr, line, flip), text, best_ballot, confirmed=True)
     if candidates:
         line, flip = candidates[0]

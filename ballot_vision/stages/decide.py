@@ -33,6 +33,9 @@ class Verdict:
     confidence: float
     needs_review: bool
     reasons: tuple[Reason, ...]
+    #: What the marks say when the photo is not confirmed to be a ballot ("vote:adal",
+    #: "blank", ...): shown to the reviewer, never counted.
+    tentative: str = ""
 
 
 #: Reasons that send a photo to review whatever its confidence.
@@ -126,4 +129,10 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
     needs_review = any(r in ALWAYS_REVIEW for r in reasons) or (
         decision == Decision.BLANK and config.review.review_blank
     )
-    return Verdict(decision, party, round(confidence, 4), needs_review, tuple(reasons))
+    tentative = ""
+    if not evidence.ballot_confirmed and decision in (Decision.VOTE, Decision.BLANK, Decision.OVERVOTE):
+        # Nothing proved this is a ballot (a look-alike questionnaire reads just the same):
+        # its marks must not be counted until a person has looked.
+        tentative = decision.value + (f":{party}" if party else "")
+        decision, party = Decision.UNREADABLE, ""
+    return Verdict(decision, party, round(confidence, 4), needs_review, tuple(reasons), tentative)
