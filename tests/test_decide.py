@@ -91,3 +91,15 @@ def test_config_file_overrides_and_names_bad_keys(tmp_path):
     bad.write_text("marks:\n  definit: 0.4\n")
     with pytest.raises(ConfigError, match="unknown key"):
         load_config(bad)
+
+
+def test_marks_on_an_unconfirmed_ballot_are_never_counted():
+    v = decide_front(dataclasses.replace(evidence(0.0, 0.95, 0.0), ballot_confirmed=False), CONFIG)
+    assert (v.decision, v.party, v.tentative) == (Decision.UNREADABLE, "", "vote:p1")
+    assert v.needs_review and Reason.BALLOT_UNCONFIRMED in v.reasons
+
+
+def test_a_mark_found_only_by_searching_around_goes_to_review():
+    v = decide_front(evidence(0.0, 0.95, 0.0, s1={"shift_mm": 6.0}), CONFIG)
+    assert v.decision == Decision.VOTE and v.needs_review
+    assert Reason.LOW_CONFIDENCE_REGISTRATION in v.reasons

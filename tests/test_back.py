@@ -1,0 +1,23 @@
+"""The back stage's label test: the signature label, not any paper that mentions a commission."""
+
+import pytest
+
+from ballot_vision.stages.back import is_signature_label
+
+
+@pytest.mark.parametrize("text", [
+    "Подпись члена участковой избирательной комиссии, выдавшего бюллетень",
+    "Бюллетень берген учаскелік сайлау комиссиясы мүшесінің қолы",
+    "Подпмсь члена участковои избирательнои комисии, выдавшего",  # OCR slips
+])
+def test_the_label_in_either_language_is_recognised(text):
+    assert is_signature_label(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Протокол участковой избирательной комиссии о итогах голосования",
+    "комиссия жиналысы туралы хаттама, участковой комиссии",
+    "",
+])
+def test_papers_that_only_mention_a_commission_are_not_the_label(text):
+    assert not is_signature_label(text)
