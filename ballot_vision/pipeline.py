@@ -85,8 +85,6 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
             front = _read_front(bgr, fits, observation, name=name, context=context)
             if front is not None:
                 return front
-            return _finish(context, bgr, PhotoResult(file=name, decision=Decision.NOT_BALLOT, confidence=0.9,
-                                                     reasons=(Reason.NOT_BALLOT,)))
     back = read_back(bgr, config)
     if back.is_back:
         reasons: tuple[Reason, ...] = ()
@@ -112,7 +110,7 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
 
 def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, name: str,
                 context: PipelineContext) -> PhotoResult | None:
-    """Score, identify and decide a located front; None when its text says it is no ballot."""
+    """Score, identify and decide a located front; None when this is no front after all."""
     config = context.config
     template, registration = fits[0]
     cells = score_squares(bgr, registration)
@@ -121,6 +119,13 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
     layout_ok = config.review.confirm_by_layout and layout_matches(observation, template, registration, frames_mm, bgr)
     identified = choose_template(bgr, fits, config, stretch=print_stretch(frames_mm), layout_ok=layout_ok)
     if not identified:
+        if identified.not_ballot:
+            return _finish(context, bgr, PhotoResult(file=name, decision=Decision.NOT_BALLOT, confidence=0.9,
+                                                     reasons=(Reason.NOT_BALLOT,)))
+        return None
+    if not identified.confirmed and not any(c.score.visible for c in cells):
+        # Cell-like shapes with no printed square in any of them and no ballot text: not a
+        # front we can vouch for (a back's stamp or a background paper); look for a back.
         return None
     if identified.template.table != template.table:
         registration = identified.registration
