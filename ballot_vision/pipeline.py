@@ -127,10 +127,9 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
         # Cell-like shapes with no printed square in any of them and no ballot text: not a
         # front we can vouch for (a back's stamp or a background paper); look for a back.
         return None
-    if identified.template.table != template.table:
-        registration = identified.registration
-        cells = score_squares(bgr, registration)
     registration = identified.registration
+    if identified.template.table != template.table:
+        cells = score_squares(bgr, registration)
     evidence = FrontEvidence(
         squares=tuple(c.score for c in cells),
         registration=registration.quality,

@@ -87,10 +87,15 @@ class _Line:
         return float(np.linalg.norm(self.p1 - self.p0))
 
 
-def _candidate_lines(gray: np.ndarray, *, darkness: float) -> list[_Line]:
-    """Long straight thin segments darker than ``darkness``, longest first (at most 12, collinear ones merged)."""
-    long_side = max(gray.shape)
-    dark = relative_darkness(cv2.GaussianBlur(gray, (0, 0), 1.0), kernel_px=max(7, long_side // 150))
+def _line_darkness(gray: np.ndarray) -> np.ndarray:
+    """(M, N) float32: darkness relative to the paper, noise smoothed, for tracing rules."""
+    return relative_darkness(cv2.GaussianBlur(gray, (0, 0), 1.0), kernel_px=max(7, max(gray.shape) // 150))
+
+
+def _candidate_lines(dark: np.ndarray, *, darkness: float) -> list[_Line]:
+    """Long straight thin segments darker than ``darkness`` in ``dark`` (see :func:`_line_darkness`),
+    longest first (at most 12, collinear ones merged)."""
+    long_side = max(dark.shape)
     ink = (dark > darkness).astype(np.uint8) * 255
     min_len = MIN_LINE_FRACTION * long_side
     segments = cv2.HoughLinesP(ink, 1, np.pi / 360, threshold=int(min_len * 0.6),
@@ -213,10 +218,11 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
     """
     gray = to_gray(bgr)
     colour = chroma(bgr)
+    line_dark = _line_darkness(gray)  # once for both passes
     # (line, flip) pairs with text beside the line on one side and a blank page beyond it.
     candidates: list[tuple[_Line, bool]] = []
     for darkness in LINE_DARKNESS:
-        for line in _candidate_lines(gray, darkness=darkness):
+        for line in _candidate_lines(line_dark, darkness=darkness):
             if not _on_paper(gray, colour, line):
                 continue
             near = {f: _ink_share(bgr, line, along=(-0.2, 1.0), across=(-0.3, -0.03), flip=f) for f in (False, True)}
