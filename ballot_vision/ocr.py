@@ -1,16 +1,31 @@
-"""The one place that talks to Tesseract (through pytesseract).
+"""The one place that talks to Tesseract.
 
 OCR is slow next to everything else here, so the stages ask for it only on small,
 rectified regions and only where geometry cannot decide. When Tesseract is missing or
 fails, :func:`read_text` returns an empty :class:`OcrText` with the reason, never raises:
 callers treat that as "no evidence".
+
+Two ways in, same recogniser and settings:
+
+* ``"library"``: Tesseract's C API (libtesseract, installed with the tesseract-ocr
+  package) loaded once per process and thread. Starting the ``tesseract`` program and
+  loading the kaz+rus models costs ~0.2 s per call; a loaded engine reads a title crop
+  in a few tens of milliseconds, which is what keeps a photo within a small multiple
+  of its decoding time.
+* ``"program"``: pytesseract running the ``tesseract`` program, the fallback where the
+  library cannot be loaded.
 """
 
 from __future__ import annotations
 
+import atexit
+import ctypes
+import ctypes.util
+import logging
 import os
 import re
 import tempfile
+import threading
 import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -18,6 +33,11 @@ from functools import lru_cache
 
 import cv2
 import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: Minimum Tesseract word confidence (0–100) for a word to count as "confident".
+CONFIDENT_WORD = 60
 
 
 @dataclass(frozen=True)
@@ -60,7 +80,7 @@ def _usable_languages(languages: str) -> str:
 
 
 def read_text(gray: np.ndarray, *, languages: str = "kaz+rus", single_block: bool = True,
-              timeout_s: float = 10.0) -> OcrText:
+              timeout_s: float = 10.0, engine: str = "auto") -> OcrText:
     """OCR a small greyscale image.
 
     Parameters
@@ -69,33 +89,190 @@ def read_text(gray: np.ndarray, *, languages: str = "kaz+rus", single_block: boo
         Dark text on light paper, upright, roughly 20–40 px cap height for best results.
     languages : str
         Tesseract language codes joined by '+'; missing ones are dropped.
+    single_block : bool
+        Read the crop as one block of text (page segmentation mode 6) rather than
+        a page to be laid out (mode 3).
+    timeout_s : float
+        Only for the ``"program"`` engine; the library reads small crops in
+        milliseconds and the batch engine's per-photo timeout covers a stuck call.
+    engine : {"auto", "library", "program"}
+        ``"auto"`` uses the library when it loads, else the program.
     """
     if not tesseract_version():
         return OcrText("", error="tesseract is not installed")
     langs = _usable_languages(languages)
     if not langs:
         return OcrText("", error=f"tesseract has none of the languages {languages}")
+    gray = np.ascontiguousarray(gray, dtype=np.uint8)
+    psm = 6 if single_block else 3
+    words: list[tuple[str, float]] | None = None
+    error = ""
+    if engine in ("auto", "library"):
+        api = _library_engine(langs)
+        if api is not None:
+            words = api.read_words(gray, psm)
+        elif engine == "library":
+            return OcrText("", error="the tesseract library could not be loaded")
+    if words is None:
+        words, error = _program_words(gray, langs, psm, timeout_s)
+    return OcrText(" ".join(w for w, _ in words), error=error,
+                   confident_text=" ".join(w for w, c in words if c >= CONFIDENT_WORD))
+
+
+def _program_words(gray: np.ndarray, langs: str, psm: int,
+                   timeout_s: float) -> tuple[list[tuple[str, float]], str]:
+    """Words and confidences from the ``tesseract`` program, via pytesseract."""
     import pytesseract
 
     # One thread per Tesseract call: our parallelism is across photos, and Tesseract's own
     # OpenMP threads make small crops several times slower.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    config = "--psm 6" if single_block else "--psm 3"
     # Handing pytesseract an array makes it PNG-compress the image first (a tenth of a
     # second per crop); an uncompressed file of our own costs nothing.
     with tempfile.TemporaryDirectory(prefix="bv-ocr-") as tmp:
         path = os.path.join(tmp, "crop.bmp")
         if not cv2.imwrite(path, gray):
-            return OcrText("", error="could not write the OCR crop")
+            return [], "could not write the OCR crop"
         try:
-            data = pytesseract.image_to_data(path, lang=langs, config=config, timeout=timeout_s,
+            data = pytesseract.image_to_data(path, lang=langs, config=f"--psm {psm}", timeout=timeout_s,
                                              output_type=pytesseract.Output.DICT)
         except RuntimeError as exc:  # pytesseract raises RuntimeError on timeout
-            return OcrText("", error=f"tesseract timed out: {exc}")
+            return [], f"tesseract timed out: {exc}"
         except Exception as exc:  # noqa: BLE001 - a failed OCR is no evidence, not a crash
-            return OcrText("", error=f"tesseract failed: {exc}")
-    words = [(w, float(c)) for w, c in zip(data["text"], data["conf"]) if str(w).strip()]
-    return OcrText(" ".join(w for w, _ in words), confident_text=" ".join(w for w, c in words if c >= 60))
+            return [], f"tesseract failed: {exc}"
+    return [(str(w).strip(), float(c)) for w, c in zip(data["text"], data["conf"]) if str(w).strip()], ""
+
+
+_RIL_WORD = 3  # tesseract::RIL_WORD
+
+
+class _TesseractLibrary:
+    """One loaded Tesseract engine (C API) for one language set.
+
+    Not thread-safe: :func:`_library_engine` keeps one per thread.
+    """
+
+    def __init__(self, lib: ctypes.CDLL, languages: str) -> None:
+        self._lib = lib
+        self._api = lib.TessBaseAPICreate()
+        if not self._api:
+            raise OSError("TessBaseAPICreate failed")
+        if lib.TessBaseAPIInit3(self._api, None, languages.encode()) != 0:
+            lib.TessBaseAPIDelete(self._api)
+            self._api = None
+            raise OSError(f"tesseract could not load the languages {languages}")
+        # Tesseract prints diagnostics ("Image too small to scale!!") on stderr, where the
+        # program's were captured by pytesseract; keep the batch's own messages readable.
+        lib.TessBaseAPISetVariable(self._api, b"debug_file", os.devnull.encode())
+
+    def read_words(self, gray: np.ndarray, psm: int) -> list[tuple[str, float]]:
+        lib, api = self._lib, self._api
+        lib.TessBaseAPISetPageSegMode(api, psm)
+        height, width = gray.shape
+        lib.TessBaseAPISetImage(api, gray.ctypes.data_as(ctypes.c_void_p), width, height, 1, gray.strides[0])
+        words: list[tuple[str, float]] = []
+        if lib.TessBaseAPIRecognize(api, None) != 0:
+            lib.TessBaseAPIClear(api)
+            return words
+        iterator = lib.TessBaseAPIGetIterator(api)
+        if iterator:
+            try:
+                while True:
+                    raw = lib.TessResultIteratorGetUTF8Text(iterator, _RIL_WORD)
+                    if raw:
+                        text = ctypes.string_at(raw).decode("utf-8", "replace").strip()
+                        lib.TessDeleteText(raw)
+                        if text:
+                            words.append((text, float(lib.TessResultIteratorConfidence(iterator, _RIL_WORD))))
+                    if not lib.TessResultIteratorNext(iterator, _RIL_WORD):
+                        break
+            finally:
+                lib.TessResultIteratorDelete(iterator)
+        lib.TessBaseAPIClear(api)
+        return words
+
+    def close(self) -> None:
+        if self._api:
+            self._lib.TessBaseAPIEnd(self._api)
+            self._lib.TessBaseAPIDelete(self._api)
+            self._api = None
+
+
+@lru_cache(maxsize=1)
+def _load_library() -> ctypes.CDLL | None:
+    """libtesseract with the C API signatures declared, or None when it is not there."""
+    # OpenMP reads its limit once, when the library loads: one thread per engine,
+    # because our parallelism is across photos.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    name = ctypes.util.find_library("tesseract") or "libtesseract.so.5"
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError:
+        return None
+    vp, cp, ci = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
+    signatures = {
+        "TessBaseAPICreate": (vp, []),
+        "TessBaseAPIInit3": (ci, [vp, cp, cp]),
+        "TessBaseAPISetPageSegMode": (None, [vp, ci]),
+        "TessBaseAPISetImage": (None, [vp, vp, ci, ci, ci, ci]),
+        "TessBaseAPIRecognize": (ci, [vp, vp]),
+        "TessBaseAPIGetIterator": (vp, [vp]),
+        "TessResultIteratorGetUTF8Text": (vp, [vp, ci]),
+        "TessResultIteratorConfidence": (ctypes.c_float, [vp, ci]),
+        "TessResultIteratorNext": (ci, [vp, ci]),
+        "TessResultIteratorDelete": (None, [vp]),
+        "TessDeleteText": (None, [vp]),
+        "TessBaseAPIClear": (None, [vp]),
+        "TessBaseAPIDelete": (None, [vp]),
+        "TessBaseAPIEnd": (None, [vp]),
+        "TessBaseAPISetVariable": (ci, [vp, cp, cp]),
+    }
+    try:
+        for fn_name, (restype, argtypes) in signatures.items():
+            fn = getattr(lib, fn_name)
+            fn.restype, fn.argtypes = restype, argtypes
+    except AttributeError:
+        return None
+    return lib
+
+
+_engines = threading.local()
+_opened: list[tuple[int, _TesseractLibrary]] = []
+_opened_lock = threading.Lock()
+
+
+@atexit.register
+def _close_engines() -> None:
+    # Unfreed engines make Tesseract print "WARNING! LEAK!" lines at exit.
+    with _opened_lock:
+        for pid, engine in _opened:
+            if pid == os.getpid():
+                engine.close()
+        _opened.clear()
+
+
+def _library_engine(languages: str) -> _TesseractLibrary | None:
+    """This thread's loaded engine for ``languages``; None when the library is unusable.
+
+    Keyed by process id too: an engine inherited through fork shares OpenMP state
+    with the parent and is not reused.
+    """
+    lib = _load_library()
+    if lib is None:
+        return None
+    cache = getattr(_engines, "by_key", None)
+    if cache is None:
+        cache = _engines.by_key = {}
+    key = (os.getpid(), languages)
+    if key not in cache:
+        try:
+            cache[key] = _TesseractLibrary(lib, languages)
+            with _opened_lock:
+                _opened.append((key[0], cache[key]))
+        except OSError as exc:
+            log.warning("tesseract library unusable (%s); using the tesseract program", exc)
+            cache[key] = None
+    return cache[key]
 
 
 @lru_cache(maxsize=64)
