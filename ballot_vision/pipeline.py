@@ -16,6 +16,7 @@ from . import debug
 from .config import Config, load_config
 from .results import Decision, PhotoResult, Reason, Side, Signature
 from .stages.back import read_back
+from .stages.sheet import find_sheet
 from .stages.decide import FrontEvidence, decide_front
 from .stages.identify import candidate_fits, choose_template, layout_matches, print_stretch
 from .stages.locate import TableObservation, locate_table
@@ -103,6 +104,13 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
         # Ballot structure or words, but no readable front: a person must look.
         result = PhotoResult(file=name, side=Side.UNKNOWN, decision=Decision.UNREADABLE, confidence=0.5,
                              needs_review=True, reasons=(Reason.UNREADABLE,))
+    elif (sheet := find_sheet(bgr)) is not None and sheet.blank_middle:
+        # Nothing sharp enough to read, but the outline and layout of a back (blank page,
+        # print at one end): too likely a back to be dismissed as "not a ballot".
+        result = PhotoResult(file=name, side=Side.BACK, decision=Decision.BACK, confidence=0.6,
+                             signature=Signature.UNKNOWN, needs_review=True,
+                             reasons=(Reason.SIGNATURE_UNKNOWN, Reason.BALLOT_UNCONFIRMED),
+                             extras={"ballot_confirmed": "false", "confirmed_by": "", "found_by": "sheet"})
     else:
         result = PhotoResult(file=name, decision=Decision.NOT_BALLOT, confidence=0.9, reasons=(Reason.NOT_BALLOT,))
     return _finish(context, bgr, result)

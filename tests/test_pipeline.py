@@ -102,6 +102,15 @@ def test_back_without_signature_is_not_read_as_signed(tmp_path) -> None:
     assert result.signature != Signature.PRESENT
 
 
+@pytest.mark.parametrize("blur_px", [14.0, 36.0])  # label unreadable; at 36 px no line is left either
+def test_a_back_too_blurred_to_read_goes_to_review_not_to_not_ballot(tmp_path, blur_px) -> None:
+    result, truth = read(tmp_path, "blurred_back", seed=21, kind="back", template="kz2021-mazhilis",
+                         signature="present", stamp=False, frame_fill=0.45, blur="motion", blur_1280_px=blur_px)
+    assert truth["expected_decision"] == "back"
+    assert result.decision == Decision.BACK, (result.decision, result.reasons)
+    assert result.needs_review and Reason.BALLOT_UNCONFIRMED in result.reasons
+
+
 @pytest.mark.parametrize("other_kind", ["document", "scene", "form"])
 def test_a_photo_that_is_not_a_ballot_is_never_a_vote(tmp_path, other_kind) -> None:
     result, _ = read(tmp_path, other_kind, kind="other", other_kind=other_kind)

@@ -14,6 +14,7 @@ The signature is the pen ink along the line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -21,7 +22,7 @@ import numpy as np
 
 from ..config import Config
 from ..imaging import chroma, flatten_lighting, relative_darkness, to_gray
-from ..ocr import keyword_score, read_text
+from ..ocr import keyword_score, normalise, read_text
 from ..results import Signature
 from .score import stroke_length_px
 
@@ -39,6 +40,8 @@ LABEL_DISTINCTIVE = ("signature", "issued")
 #: fainter pass is tried when the first finds nothing (a blurred rule is grey, but so is a
 #: fold's crease, which would crowd out the rule if always included).
 LINE_DARKNESS = (0.2, 0.12)
+#: Distinct Hough lines examined per pass, at most (text-covered papers make hundreds).
+MAX_LINES_EXAMINED = 80
 #: A candidate line is at least this share of the photo's long side.
 MIN_LINE_FRACTION = 0.05
 #: Pen stroke length along the line, as a share of the line's length, for present/absent.
@@ -53,6 +56,9 @@ SIDE_BALANCE = 0.18
 PAPER_CHROMA = 24.0
 #: Candidate lines whose label is read at most (OCR of a blurred strip is slow).
 MAX_OCR_TRIES = 3
+#: Confidently read letters beside a line, beyond which the text is "readable": readable
+#: text that is not the label means the line is not a back's signature line.
+READABLE_LETTERS = 30
 #: Ink share beside the line on its label's side, below which there is no label.
 LABEL_INK = 0.004
 #: Share of a rule's length that must be dark (a row of text has gaps).
@@ -92,9 +98,14 @@ def _line_darkness(gray: np.ndarray) -> np.ndarray:
     return relative_darkness(cv2.GaussianBlur(gray, (0, 0), 1.0), kernel_px=max(7, max(gray.shape) // 150))
 
 
-def _candidate_lines(dark: np.ndarray, *, darkness: float) -> list[_Line]:
+def _candidate_lines(dark: np.ndarray, *, darkness: float,
+                     keep: Callable[[_Line], bool] = lambda line: True) -> list[_Line]:
     """Long straight thin segments darker than ``darkness`` in ``dark`` (see :func:`_line_darkness`),
-    longest first (at most 12, collinear ones merged)."""
+    longest first (at most 12 that pass ``keep``, collinear ones merged).
+
+    ``keep`` filters before the cap: rows of text on other papers in the picture make
+    longer "lines" than the rule and would crowd it out.
+    """
     long_side = max(dark.shape)
     ink = (dark > darkness).astype(np.uint8) * 255
     min_len = MIN_LINE_FRACTION * long_side
@@ -103,11 +114,15 @@ def _candidate_lines(dark: np.ndarray, *, darkness: float) -> list[_Line]:
     if segments is None:
         return []
     found: list[_Line] = []
+    seen: list[_Line] = []
     for x0, y0, x1, y1 in sorted(segments.reshape(-1, 4).tolist(), key=lambda s: -np.hypot(s[2] - s[0], s[3] - s[1])):
         line = _Line(np.float32([x0, y0]), np.float32([x1, y1]))
-        if not any(_same_line(line, other) for other in found):
+        if any(_same_line(line, other) for other in seen):
+            continue
+        seen.append(line)
+        if keep(line):
             found.append(line)
-        if len(found) >= 12:
+        if len(found) >= 12 or len(seen) >= MAX_LINES_EXAMINED:
             break
     return found
 
@@ -222,9 +237,7 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
     # (line, flip) pairs with text beside the line on one side and a blank page beyond it.
     candidates: list[tuple[_Line, bool]] = []
     for darkness in LINE_DARKNESS:
-        for line in _candidate_lines(line_dark, darkness=darkness):
-            if not _on_paper(gray, colour, line):
-                continue
+        for line in _candidate_lines(line_dark, darkness=darkness, keep=lambda ln: _on_paper(gray, colour, ln)):
             near = {f: _ink_share(bgr, line, along=(-0.2, 1.0), across=(-0.3, -0.03), flip=f) for f in (False, True)}
             # The label's side first.
             for flip in sorted(near, key=lambda f: -near[f]):
@@ -237,12 +250,17 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
             break
     best_ballot = 0.0
     if config.ocr.enabled:
-        for line, flip in candidates[:MAX_OCR_TRIES]:
+        readable_other: set[int] = set()
+        for i, (line, flip) in enumerate(candidates[:MAX_OCR_TRIES]):
             strip = _strip(bgr, line, along=(-0.6, 1.1), across=(-0.35, 0.1), flip=flip)
-            text = read_text(flatten_lighting(to_gray(strip), kernel_px=STRIP_LINE_PX // 40), languages=config.ocr.languages).text
-            best_ballot = max(best_ballot, keyword_score(text, "БЮЛЛЕТЕНЬ"))
-            if is_signature_label(text):
-                return BackReading(True, _signature(bgr, line, flip), text, best_ballot, confirmed=True)
+            ocr = read_text(flatten_lighting(to_gray(strip), kernel_px=STRIP_LINE_PX // 40), languages=config.ocr.languages)
+            best_ballot = max(best_ballot, keyword_score(ocr.text, "БЮЛЛЕТЕНЬ"))
+            if is_signature_label(ocr.text):
+                return BackReading(True, _signature(bgr, line, flip), ocr.text, best_ballot, confirmed=True)
+            if len(normalise(ocr.confident_text).replace(" ", "")) >= READABLE_LETTERS:
+                # Sharp text that is not the label: this line belongs to some other paper.
+                readable_other.add(i)
+        candidates = [c for i, c in enumerate(candidates) if i not in readable_other]
     if candidates:
         line, flip = candidates[0]
         return BackReading(True, _signature(bgr, line, flip), "", best_ballot, confirmed=False)

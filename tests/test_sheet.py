@@ -1,0 +1,49 @@
+"""Finding a plain sheet of paper, and telling a back's blank page from a page of text."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ballot_vision.stages.sheet import find_sheet
+
+
+def _photo(page: np.ndarray, *, angle_deg: float = 8.0) -> np.ndarray:
+    """``page`` (grey, portrait) rotated onto a dark brown table, blurred like a shaky photo."""
+    h, w = page.shape
+    canvas = np.zeros((1000, 800, 3), np.uint8)
+    canvas[:] = (40, 60, 90)
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
+    m[:, 2] += (400 - w / 2, 500 - h / 2)
+    warped = cv2.warpAffine(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR), m, (800, 1000), borderValue=(0, 0, 0))
+    inside = cv2.warpAffine(np.full((h, w), 255, np.uint8), m, (800, 1000)) > 0
+    canvas[inside] = warped[inside]
+    return cv2.GaussianBlur(canvas, (0, 0), 4)
+
+
+def _page() -> np.ndarray:
+    return np.full((594, 420), 235, np.uint8)  # A4 at 2 px/mm
+
+
+def test_a_blank_page_with_a_line_at_its_foot_is_a_possible_back() -> None:
+    page = _page()
+    cv2.line(page, (140, 530), (380, 530), 30, 2)
+    cv2.rectangle(page, (60, 500), (300, 508), 60, -1)  # the label, smudged
+    sheet = find_sheet(_photo(page))
+    assert sheet is not None and sheet.blank_middle
+    assert 0.2 < sheet.area_share < 0.4
+
+
+def test_a_page_of_text_is_not() -> None:
+    page = _page()
+    for y in range(60, 560, 18):
+        cv2.rectangle(page, (40, y), (380, y + 7), 50, -1)
+    sheet = find_sheet(_photo(page))
+    assert sheet is not None and not sheet.blank_middle
+
+
+def test_no_sheet_on_an_empty_table_or_a_bright_wall() -> None:
+    table = np.zeros((1000, 800, 3), np.uint8)
+    table[:] = (40, 60, 90)
+    assert find_sheet(table) is None
+    assert find_sheet(np.full((1000, 800, 3), 230, np.uint8)) is None
