@@ -149,6 +149,14 @@ def report(merged: pd.DataFrame, title: str) -> str:
     return "\n".join(lines)
 
 
+def _complete_set(photos: Path, n: int) -> bool:
+    """Whether ``photos`` holds a finished generated set of ``n`` photos (truth.csv is written last)."""
+    truth = photos / "truth.csv"
+    if not truth.is_file():
+        return False
+    return len(pd.read_csv(truth, dtype=str, keep_default_na=False)) == n
+
+
 def run_set(n: int, difficulty: str, seed: int, out_dir: Path, workers: int) -> pd.DataFrame:
     """Generate a set, read it with the batch engine, return the joined table."""
     from .batch.runner import run
@@ -157,8 +165,12 @@ def run_set(n: int, difficulty: str, seed: int, out_dir: Path, workers: int) -> 
 
     photos = out_dir / f"{difficulty}-{seed}"
     started = time.perf_counter()
-    generate(n=n, out_dir=photos, seed=seed, difficulty=difficulty, jobs=workers)
-    print(f"generated {n} {difficulty} photos (seed {seed}) in {time.perf_counter() - started:.0f} s", flush=True)
+    if _complete_set(photos, n):
+        # Same seed, size and difficulty give the same photos: a kept --out set is reused.
+        print(f"reusing the {n} {difficulty} photos (seed {seed}) in {photos}", flush=True)
+    else:
+        generate(n=n, out_dir=photos, seed=seed, difficulty=difficulty, jobs=workers)
+        print(f"generated {n} {difficulty} photos (seed {seed}) in {time.perf_counter() - started:.0f} s", flush=True)
     results_csv = out_dir / f"results-{difficulty}-{seed}.csv"
     started = time.perf_counter()
     run(photos, results_csv, context=PipelineContext.default(), workers=workers, overwrite=True, progress=False)
