@@ -250,17 +250,18 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
             break
     best_ballot = 0.0
     if config.ocr.enabled:
-        readable_other: set[int] = set()
-        for i, (line, flip) in enumerate(candidates[:MAX_OCR_TRIES]):
+        readable_other: set[int] = set()  # id() of lines with readable non-label text beside them
+        for line, flip in candidates[:MAX_OCR_TRIES]:
             strip = _strip(bgr, line, along=(-0.6, 1.1), across=(-0.35, 0.1), flip=flip)
             ocr = read_text(flatten_lighting(to_gray(strip), kernel_px=STRIP_LINE_PX // 40), languages=config.ocr.languages)
             best_ballot = max(best_ballot, keyword_score(ocr.text, "БЮЛЛЕТЕНЬ"))
             if is_signature_label(ocr.text):
                 return BackReading(True, _signature(bgr, line, flip), ocr.text, best_ballot, confirmed=True)
             if len(normalise(ocr.confident_text).replace(" ", "")) >= READABLE_LETTERS:
-                # Sharp text that is not the label: this line belongs to some other paper.
-                readable_other.add(i)
-        candidates = [c for i, c in enumerate(candidates) if i not in readable_other]
+                # Sharp text that is not the label, on either side: the line belongs to
+                # some other paper (a form's table, a document's rule).
+                readable_other.add(id(line))
+        candidates = [c for c in candidates if id(c[0]) not in readable_other]
     if candidates:
         line, flip = candidates[0]
         return BackReading(True, _signature(bgr, line, flip), "", best_ballot, confirmed=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ..config import Config
@@ -152,12 +153,74 @@ def layout_matches(observation: TableObservation, template: Template, registrati
     titles = [t.box for t in template.front.texts if t.role.startswith("title")]
     if not titles:
         return False
+    photo_to_mm = unstretch(registration.photo_to_mm, table_top_mm=template.table.box.y,
+                            stretch=print_stretch(frames_mm))
     for box in titles:
-        patch = to_gray(rectify(bgr, registration.photo_to_mm, box, px_per_mm=2.0))
+        patch = to_gray(rectify(bgr, photo_to_mm, box, px_per_mm=2.0))
         ink = float((relative_darkness(patch, kernel_px=9) > 0.15).mean())
         if not TITLE_INK[0] <= ink <= TITLE_INK[1]:
             return False
-    return True
+    return page_profile_match(bgr, photo_to_mm, template) >= PROFILE_MATCH
+
+
+#: Layout confirmation: correlation of the print's ink profile down the page above the
+#: table with the template's (see :func:`page_profile_match`) at least this.
+PROFILE_MATCH = 0.85
+#: Resolution and smoothing of the profile: blocks of print, not lines of text.
+PROFILE_PX_PER_MM = 2.0
+PROFILE_SMOOTH_MM = 2.0
+#: Printing houses shift blocks by a few millimetres: the profiles may slide this much.
+PROFILE_SHIFT_MM = 4.0
+
+
+def _ink_profile(gray: np.ndarray) -> np.ndarray:
+    """(M,) float: mean darkness of each row of a page region, smoothed to blocks."""
+    dark = relative_darkness(gray, kernel_px=int(8 * PROFILE_PX_PER_MM) | 1)
+    profile = dark.mean(axis=1).astype(np.float32)
+    sigma = PROFILE_SMOOTH_MM * PROFILE_PX_PER_MM
+    return cv2.GaussianBlur(profile.reshape(-1, 1), (1, 0), sigmaX=0.1, sigmaY=sigma).ravel()
+
+
+def _above_table(template: Template) -> Rect:
+    table = template.table.box
+    return Rect(table.x, 2.0, table.w, max(1.0, table.y - 4.0))
+
+
+_expected_profiles: dict[str, np.ndarray] = {}
+
+
+def expected_profile(template: Template) -> np.ndarray:
+    """The ink profile above the table of ``template`` as designed (rendered once per template)."""
+    if template.id not in _expected_profiles:
+        from ..render import render_side
+
+        side = render_side(template, "front", px_per_mm=PROFILE_PX_PER_MM)
+        r = _above_table(template)
+        k = PROFILE_PX_PER_MM
+        crop = side.bgr[int(r.y * k):int(r.y2 * k), int(r.x * k):int(r.x2 * k)]
+        _expected_profiles[template.id] = _ink_profile(to_gray(crop))
+    return _expected_profiles[template.id]
+
+
+def page_profile_match(bgr: np.ndarray, photo_to_mm: np.ndarray, template: Template) -> float:
+    """Best normalised correlation (−1–1) of the photo's and the template's print profile.
+
+    Down the page above the table a ballot has its emblem, two title blocks, the date and
+    the instruction, each at its height: a pattern blur does not erase (blocks, not
+    letters), and that a look-alike form with its own title and instruction does not share.
+    """
+    photo = _ink_profile(to_gray(rectify(bgr, photo_to_mm, _above_table(template), px_per_mm=PROFILE_PX_PER_MM)))
+    expected = expected_profile(template)
+    n = min(len(photo), len(expected))
+    max_shift = int(PROFILE_SHIFT_MM * PROFILE_PX_PER_MM)
+    best = -1.0
+    for shift in range(-max_shift, max_shift + 1):
+        a = photo[max(0, shift):n + min(0, shift)]
+        b = expected[max(0, -shift):n - max(0, shift)]
+        if len(a) < n // 2 or a.std() < 1e-6 or b.std() < 1e-6:
+            continue
+        best = max(best, float(np.corrcoef(a, b)[0, 1]))
+    return best
 
 
 def _for_ocr(patch: np.ndarray) -> np.ndarray:

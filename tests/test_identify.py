@@ -1,0 +1,45 @@
+"""Layout confirmation: the pattern of print down a blurred page tells a ballot from a look-alike form."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from ballot_vision.render import PrintStyle, render_side
+from ballot_vision.stages.identify import PROFILE_MATCH, page_profile_match
+from ballot_vision.synth.scenes import form_template
+from ballot_vision.templates import load_templates
+
+TEMPLATES = load_templates()
+PX_PER_MM = 4.0
+
+
+def _blurred(bgr: np.ndarray, sigma_mm: float) -> np.ndarray:
+    return cv2.GaussianBlur(bgr, (0, 0), sigma_mm * PX_PER_MM)
+
+
+def _photo_to_mm(table_top_shift_mm: float = 0.0) -> np.ndarray:
+    """Photo px → template mm for a flat, upright render, its table moved onto the template's."""
+    return np.array([[1 / PX_PER_MM, 0, 0], [0, 1 / PX_PER_MM, table_top_shift_mm], [0, 0, 1]])
+
+
+@pytest.mark.parametrize("template_id", ["kz2021-mazhilis", "kz2021-maslikhat-3", "kz2021-maslikhat-4"])
+def test_a_blurred_ballot_matches_its_own_layout(template_id: str) -> None:
+    template = TEMPLATES[template_id]
+    rng = np.random.default_rng(5)
+    style = PrintStyle.random(rng, template)  # another typeface, margins, scale
+    side = render_side(template, "front", px_per_mm=PX_PER_MM, style=style)
+    # Text this blurred is unreadable; the blocks are not.
+    assert page_profile_match(_blurred(side.bgr, 1.2), _photo_to_mm(), template) >= PROFILE_MATCH
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_look_alike_form_does_not(seed: int) -> None:
+    form = form_template(np.random.default_rng(seed))
+    side = render_side(form, "front", px_per_mm=PX_PER_MM, style=PrintStyle.default())
+    for template_id in ("kz2021-mazhilis", "kz2021-maslikhat-3"):
+        ballot = TEMPLATES[template_id]
+        # Registration maps the form's table onto the ballot's: the page above it shifts.
+        to_mm = _photo_to_mm(ballot.table.box.y - form.table.box.y)
+        assert page_profile_match(_blurred(side.bgr, 1.2), to_mm, ballot) < PROFILE_MATCH
