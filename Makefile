@@ -32,9 +32,9 @@ $(VENV)/.install-stamp: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-# Reads samples/ afresh each time (--overwrite); the CLI prints the CSV's path and a summary.
+# Reads samples/photos/ afresh each time (--overwrite); the CLI prints the CSV's path and a summary.
 demo: install
-	$(BV) process samples -o $(OUT)/results.csv --overwrite
+	$(BV) process samples/photos -o $(OUT)/results.csv --overwrite
 
 test: install
 	$(PY) -m pytest -q
