@@ -18,6 +18,8 @@ from ..imaging import chroma, relative_darkness, resize_long_side, to_gray
 
 #: Working size: a sheet's outline needs no detail.
 WORK_LONG_SIDE_PX = 480
+#: Brightness cuts tried, as steps from Otsu's threshold towards white.
+THRESHOLD_STEPS = (0.0, 0.1, 0.2)
 #: Paper is at most this colourful (Lab chroma): wood, cloth and skin are more.
 PAPER_CHROMA = 30.0
 #: A sheet covers this share of the photo (a whole-frame bright area is a wall or a screen).
@@ -64,27 +66,35 @@ def find_sheet(bgr: np.ndarray) -> SheetObservation | None:
     small, scale = resize_long_side(bgr, WORK_LONG_SIDE_PX)
     gray = to_gray(small)
     smooth = cv2.GaussianBlur(gray, (0, 0), 3)
-    threshold, _ = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    mask = ((smooth > threshold) & (chroma(small) < PAPER_CHROMA)).astype(np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    otsu, _ = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    paper_coloured = chroma(small) < PAPER_CHROMA
     best = None
-    for contour in contours:
-        area = cv2.contourArea(contour)
-        share = area / mask.size
-        if not AREA[0] <= share <= AREA[1] or (best is not None and area <= cv2.contourArea(best)):
-            continue
-        (_, _), (w, h), _ = cv2.minAreaRect(contour)
-        if min(w, h) < 1 or not ASPECT[0] <= max(w, h) / min(w, h) <= ASPECT[1]:
-            continue
-        if area / (w * h) < FILL or area / max(cv2.contourArea(cv2.convexHull(contour)), 1.0) < SOLIDITY:
-            continue
-        best = contour
+    # Otsu's split first; a shadow or a light background joins the sheet to its
+    # surroundings there, and a brighter cut separates them again.
+    for step in THRESHOLD_STEPS:
+        threshold = otsu + step * (255 - otsu)
+        mask = ((smooth > threshold) & paper_coloured).astype(np.uint8)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        for contour in contours:
+            if _sheet_shaped(contour, mask.size) and (best is None or cv2.contourArea(contour) > cv2.contourArea(best)):
+                best = contour
     if best is None:
         return None
     corners = _portrait_corners(cv2.boxPoints(cv2.minAreaRect(best)))
     thirds = _thirds_ink(gray, corners)
-    return SheetObservation(corners / scale, cv2.contourArea(best) / mask.size, thirds)
+    return SheetObservation(corners / scale, cv2.contourArea(best) / gray.size, thirds)
+
+
+def _sheet_shaped(contour: np.ndarray, image_area: int) -> bool:
+    """A convex quadrilateral of sheet proportions covering a plausible share of the photo."""
+    area = cv2.contourArea(contour)
+    if not AREA[0] <= area / image_area <= AREA[1]:
+        return False
+    (_, _), (w, h), _ = cv2.minAreaRect(contour)
+    if min(w, h) < 1 or not ASPECT[0] <= max(w, h) / min(w, h) <= ASPECT[1]:
+        return False
+    return area / (w * h) >= FILL and area / max(cv2.contourArea(cv2.convexHull(contour)), 1.0) >= SOLIDITY
 
 
 def _portrait_corners(box: np.ndarray) -> np.ndarray:
