@@ -255,6 +255,73 @@ def candidate_fits(observation: TableObservation, templates: dict[str, Template]
     return fits
 
 
+#: Row-name evidence reorders the candidate fits when at least this share of the best
+#: fit's distinctive name words were read in the first seen row (and none of the first fit's).
+ROW_NAME_MATCH = 0.25
+
+
+def _name_similarity(text: str, template: Template, index: int) -> float:
+    """Share (0–1) of the option's distinctive name words found in ``text`` (fuzzy, per word)."""
+    option = template.options[index]
+    generic = {normalise(w) for w in PARTY_WORDS}
+    words = [w for w in normalise(f"{option.kaz} {option.rus}").split() if len(w) >= 3 and w not in generic]
+    if not words:
+        return 0.0
+    return float(np.mean([keyword_score(text, w) >= KEYWORD_MATCH - 0.05 for w in words]))
+
+
+def table_may_continue(registration: Registration, template: Template, image_shape: tuple[int, ...]) -> bool:
+    """Whether a row just above or below the fitted table would leave the photo.
+
+    Then the photo cannot show that the table ends where the seen rows end.
+    """
+    table = template.table.box
+    pitch = float(np.median([o.row.h for o in template.options]))
+    beyond = [Rect(table.x, table.y - pitch, table.w, pitch), Rect(table.x, table.y2, table.w, pitch)]
+    to_photo = np.linalg.inv(registration.photo_to_mm)
+    h, w = image_shape[:2]
+    for rect in beyond:
+        corners = np.float32([[rect.x, rect.y], [rect.x2, rect.y], [rect.x2, rect.y2], [rect.x, rect.y2]])
+        px = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), to_photo).reshape(-1, 2)
+        if np.any((px[:, 0] < 0) | (px[:, 0] >= w) | (px[:, 1] < 0) | (px[:, 1] >= h)):
+            return True
+    return False
+
+
+def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]],
+                      config: Config) -> tuple[list[tuple[Template, Registration]], bool]:
+    """Put first the fit whose party name for the first seen row is the one printed there.
+
+    A table cut by the photo's edge or a finger shows fewer rows than it has: three rows
+    seen may be a three-party ballot or the first three of a four-party one, and the
+    maslikhat titles do not say which. The party names in the rows do.
+
+    Returns the fits, reordered, and whether the first one's name was read there.
+    """
+    template, reg = fits[0]
+    seen = [i for i, h in enumerate(reg.cell_to_mm) if h is not None]
+    if not seen:
+        return fits, False
+    patch = rectify(bgr, reg.homography_for(seen[0]), name_cell(template, template.options[seen[0]]), px_per_mm=OCR_PX_PER_MM)
+    text = read_text(_for_ocr(patch), languages=config.ocr.languages).text
+    if len(normalise(text)) < 6:
+        return fits, False
+
+    def similarity(fit: tuple[Template, Registration]) -> float:
+        first_seen = [i for i, h in enumerate(fit[1].cell_to_mm) if h is not None]
+        return _name_similarity(text, fit[0], first_seen[0]) if first_seen else 0.0
+
+    scores = [similarity(f) for f in fits]
+    best = int(np.argmax(scores))
+    # Only against a first fit none of whose expected name words were read: then the print
+    # there names a party that fit does not put there.
+    if best != 0 and scores[0] == 0.0 and scores[best] >= ROW_NAME_MATCH:
+        return [fits[best]] + fits[:best] + fits[best + 1:], True
+    # Named only if no larger form puts the same party there too.
+    same_name = [sc for (t, _), sc in zip(fits, scores) if sc >= ROW_NAME_MATCH]
+    return fits, scores[0] >= ROW_NAME_MATCH and len(same_name) == 1
+
+
 def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], config: Config, *,
                     stretch: float = 1.0, layout_ok: bool = False) -> Identification | IdentifyFailure:
     """Pick among the candidate fits by the text on the ballot, and make sure it is a ballot.
@@ -264,7 +331,14 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     read (blur, low resolution), ``layout_ok`` (see :func:`layout_matches`) confirms it;
     otherwise it stays unconfirmed, which sends it to review.
     """
+    rows_named = False
+    if config.ocr.enabled and len({len(t.options) for t, _ in fits}) > 1:
+        fits, rows_named = rank_by_row_names(bgr, fits, config)
     first_template, first_reg = fits[0]
+    # A table running out of the photo may have more rows than seen: unless its row
+    # names settled which rows these are, a larger form is as likely.
+    rows_uncertain = (not rows_named and any(len(t.options) > len(first_template.options) for t, _ in fits)
+                      and table_may_continue(first_reg, first_template, bgr.shape))
     same_rows = [(t, r) for t, r in fits if len(t.options) == len(first_template.options)]
     h = unstretch(first_reg.photo_to_mm, table_top_mm=first_template.table.box.y, stretch=stretch)
     ocr = read_side_text(bgr, first_template, h, config)
@@ -291,7 +365,8 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
         confirmed, by = True, "layout"
     if len(same_rows) == 1:
         template, reg = same_rows[0]
-        return Identification(template, reg, certain=True, ocr_text=text, confirmed=confirmed, confirmed_by=by)
+        return Identification(template, reg, certain=not rows_uncertain, ocr_text=text, confirmed=confirmed,
+                              confirmed_by=by)
 
     def rank(text: str) -> tuple[list, bool]:
         scored = sorted(((_best_keyword(text, t.keywords), t.id, t, r) for t, r in same_rows), key=lambda x: (-x[0], x[1]))
@@ -304,4 +379,5 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
         text += "\n" + read_side_text(bgr, first_template, h, config, regions=extra).text
         scored, certain = rank(text)
     best = scored[0]
-    return Identification(best[2], best[3], certain=certain, ocr_text=text, confirmed=confirmed, confirmed_by=by)
+    return Identification(best[2], best[3], certain=certain and not rows_uncertain, ocr_text=text,
+                          confirmed=confirmed, confirmed_by=by)
