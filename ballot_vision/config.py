@@ -41,6 +41,7 @@ class ReviewPolicy:
     min_confidence: float
     min_registration: float
     min_sharpness: float
+    min_sharpness_blank: float
     max_glare: float
     review_blank: bool
     confirm_by_layout: bool

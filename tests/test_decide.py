@@ -103,3 +103,14 @@ def test_a_mark_found_only_by_searching_around_goes_to_review():
     v = decide_front(evidence(0.0, 0.95, 0.0, s1={"shift_mm": 6.0}), CONFIG)
     assert v.decision == Decision.VOTE and v.needs_review
     assert Reason.LOW_CONFIDENCE_REGISTRATION in v.reasons
+
+
+def test_a_blank_on_a_blurred_photo_goes_to_review():
+    """Blur erases faint marks: a blank read from a soft photo must be looked at."""
+    soft = decide_front(evidence(0.0, 0.0, 0.0, sharpness=CONFIG.review.min_sharpness_blank - 5), CONFIG)
+    sharp = decide_front(evidence(0.0, 0.0, 0.0, sharpness=CONFIG.review.min_sharpness_blank + 50), CONFIG)
+    assert soft.decision == sharp.decision == Decision.BLANK
+    assert soft.needs_review and Reason.BLUR in soft.reasons and soft.confidence < sharp.confidence
+    assert not sharp.needs_review
+    # A clear vote on the same soft photo is not held back for it.
+    assert not decide_front(evidence(0.9, 0.0, 0.0, sharpness=CONFIG.review.min_sharpness_blank - 5), CONFIG).needs_review

@@ -110,6 +110,10 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
     else:
         decision, party = Decision.BLANK, ""
         reasons.append(Reason.BLANK)
+    blurred_blank = (decision == Decision.BLANK and evidence.sharpness is not None
+                     and evidence.sharpness < config.review.min_sharpness_blank)
+    if blurred_blank and Reason.BLUR not in reasons:
+        reasons.append(Reason.BLUR)
 
     # Probability that every square is in the state the decision assumes, times a
     # penalty for a doubtful fit. Squares are treated as independent.
@@ -118,7 +122,7 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
         p = p_marked(s.score, config)
         confidence *= p if s in marked else 1.0 - p
     confidence *= min(1.0, 0.5 + evidence.registration)
-    if hidden:
+    if hidden or blurred_blank:
         confidence *= 0.5
     if not evidence.template_certain:
         confidence *= 0.9
