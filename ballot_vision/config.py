@@ -44,6 +44,7 @@ class ReviewPolicy:
     min_sharpness_blank: float
     max_glare: float
     review_blank: bool
+    review_overvote: bool
     confirm_by_layout: bool
 
     def __post_init__(self) -> None:

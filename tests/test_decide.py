@@ -114,3 +114,12 @@ def test_a_blank_on_a_blurred_photo_goes_to_review():
     assert not sharp.needs_review
     # A clear vote on the same soft photo is not held back for it.
     assert not decide_front(evidence(0.9, 0.0, 0.0, sharpness=CONFIG.review.min_sharpness_blank - 5), CONFIG).needs_review
+
+
+def test_overvotes_go_to_review_unless_configured_off():
+    over = evidence(0.9, 0.01, 0.8)
+    assert decide_front(over, CONFIG).needs_review
+    lenient = dataclasses.replace(CONFIG, review=dataclasses.replace(CONFIG.review, review_overvote=False))
+    v = decide_front(over, lenient)
+    assert v.decision == Decision.OVERVOTE and not v.needs_review
+    assert not decide_front(evidence(0.9, 0.01, 0.0), CONFIG).needs_review  # a single clear vote is not held
