@@ -237,7 +237,7 @@ def candidate_fits(observation: TableObservation, templates: dict[str, Template]
     """Templates whose table can hold the observed rows, each registered, best first.
 
     A template with exactly the observed number of rows comes first; larger ones follow
-    (rows may be hidden by a finger or the frame).
+    (rows may be hidden by a finger or the frame), placed where the table's outline says.
     """
     total = len(observation.rows) + observation.rows_above + observation.rows_below
     exact = sorted((t for t in templates.values() if len(t.options) == total), key=lambda t: t.id)
@@ -245,11 +245,10 @@ def candidate_fits(observation: TableObservation, templates: dict[str, Template]
     fits = []
     for template in exact + larger:
         first_rows = first_row_candidates(observation, len(template.options))
-        if not first_rows:
-            continue
-        reg = register(observation, template, first_row=first_rows[0], image_shape=image_shape)
-        if not isinstance(reg, RegisterFailure):
-            fits.append((template, reg))
+        for first_row in first_rows[:1]:
+            reg = register(observation, template, first_row=first_row, image_shape=image_shape)
+            if not isinstance(reg, RegisterFailure):
+                fits.append((template, reg))
     if not fits:
         return IdentifyFailure(f"a table of {total} rows matches no template")
     return fits
@@ -257,7 +256,7 @@ def candidate_fits(observation: TableObservation, templates: dict[str, Template]
 
 #: Row-name evidence reorders the candidate fits when at least this share of the best
 #: fit's distinctive name words were read in the first seen row (and none of the first fit's).
-ROW_NAME_MATCH = 0.25
+ROW_NAME_MATCH = 0.5
 
 
 def _name_similarity(text: str, template: Template, index: int) -> float:
@@ -270,20 +269,47 @@ def _name_similarity(text: str, template: Template, index: int) -> float:
     return float(np.mean([keyword_score(text, w) >= KEYWORD_MATCH - 0.05 for w in words]))
 
 
-def table_may_continue(registration: Registration, template: Template, image_shape: tuple[int, ...]) -> bool:
-    """Whether a row just above or below the fitted table would leave the photo.
+#: Share of the points along the table's vertical rules, just beyond its first or last
+#: row, that must be ink for the table to run on there.
+RULES_CONTINUE = 0.6
+#: How much darker than the paper 3 mm beside it a printed rule is (relative darkness).
+RULE_CONTRAST = 0.25
 
-    Then the photo cannot show that the table ends where the seen rows end.
+
+def table_may_continue(bgr: np.ndarray, registration: Registration, template: Template) -> bool:
+    """Whether the table's vertical rules run on past its first or last fitted row.
+
+    A row cut by the photo's edge shows as the separator and the right border carrying on
+    beyond the last row seen in full (up to the edge); where a table ends, paper or text
+    follows. Right at the photo's edge nothing can be seen: that counts as running on.
     """
     table = template.table.box
     pitch = float(np.median([o.row.h for o in template.options]))
-    beyond = [Rect(table.x, table.y - pitch, table.w, pitch), Rect(table.x, table.y2, table.w, pitch)]
     to_photo = np.linalg.inv(registration.photo_to_mm)
-    h, w = image_shape[:2]
-    for rect in beyond:
-        corners = np.float32([[rect.x, rect.y], [rect.x2, rect.y], [rect.x2, rect.y2], [rect.x, rect.y2]])
-        px = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), to_photo).reshape(-1, 2)
-        if np.any((px[:, 0] < 0) | (px[:, 0] >= w) | (px[:, 1] < 0) | (px[:, 1] >= h)):
+    h, w = bgr.shape[:2]
+    dark = relative_darkness(to_gray(bgr), kernel_px=max(9, int(0.02 * max(h, w))) | 1)
+
+    reach = max(2, int(round(1.2 / max(float(np.linalg.norm(registration.photo_to_mm[0, :2])), 1e-6))))
+
+    def darkest_near(u: float, v: float) -> float:
+        # The rule may sit a millimetre off the fit: the darkest pixel within about 1 mm.
+        y0, x0 = int(v), int(u)
+        return float(dark[max(0, y0 - reach):y0 + reach + 1, max(0, x0 - reach):x0 + reach + 1].max())
+
+    # From 4 mm out: nearer, the table's own horizontal rule lies under both samples.
+    steps = np.linspace(4.0, 0.5 * pitch, 12)
+    for start, sign in ((table.y, -1.0), (table.y2, 1.0)):
+        inside, ink = 0, 0
+        for x in (template.table.separator_x, table.x2):
+            # On the rule's line, and 3 mm to either side of it (paper: the noise level).
+            pts = np.float32([[x + dx, start + sign * d] for d in steps for dx in (0.0, -3.0, 3.0)])
+            px = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), to_photo).reshape(-1, 3, 2)
+            for on, left, right in px:
+                if all(0 <= u < w and 0 <= v < h for u, v in (on, left, right)):
+                    inside += 1
+                    beside = max(darkest_near(*left), darkest_near(*right))
+                    ink += darkest_near(*on) - beside > RULE_CONTRAST
+        if inside == 0 or ink >= RULES_CONTINUE * inside:
             return True
     return False
 
@@ -338,8 +364,12 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     # A table running out of the photo may have more rows than seen: unless its row
     # names settled which rows these are, a larger form is as likely.
     rows_uncertain = (not rows_named and any(len(t.options) > len(first_template.options) for t, _ in fits)
-                      and table_may_continue(first_reg, first_template, bgr.shape))
-    same_rows = [(t, r) for t, r in fits if len(t.options) == len(first_template.options)]
+                      and table_may_continue(bgr, first_reg, first_template))
+    same_rows, seen_ids = [], set()
+    for t, r in fits:  # the best-placed fit of each form with as many rows as the first
+        if len(t.options) == len(first_template.options) and t.id not in seen_ids:
+            same_rows.append((t, r))
+            seen_ids.add(t.id)
     h = unstretch(first_reg.photo_to_mm, table_top_mm=first_template.table.box.y, stretch=stretch)
     ocr = read_side_text(bgr, first_template, h, config)
     text = ocr.text
@@ -350,6 +380,11 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
                           max(_best_keyword(text, t.keywords) for t, _ in same_rows))
     if letters >= READABLE_LETTERS and ballot_evidence < 0.7:
         return IdentifyFailure("a table with squares, but its text is not a ballot's", not_ballot=True)
+    larger = {t.id: t for t, _ in fits if t.id not in seen_ids}
+    if larger and max(_best_keyword(text, t.keywords) for t in larger.values()) >= KEYWORD_MATCH \
+            and max(_best_keyword(text, t.keywords) for t, _ in same_rows) < KEYWORD_MATCH:
+        # The title names a form with more rows than these: rows are out of sight.
+        rows_uncertain = True
     confirmed = ballot_evidence >= KEYWORD_MATCH
     if not confirmed and config.ocr.enabled:
         # The title may be out of frame or blurred; the party names sit in the table itself.
