@@ -87,8 +87,7 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
             if front is not None:
                 return front
     back = read_back(bgr, config)
-    front_text = back.ballot_words >= 0.8 or back.front_words >= 0.8
-    if back.is_back and (back.confirmed or back.front_words < 0.8):
+    if back.is_back:
         reasons: tuple[Reason, ...] = ()
         if back.signature == Signature.ABSENT:
             reasons = (Reason.SIGNATURE_MISSING,)
@@ -101,7 +100,7 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
                              confidence=0.95 if back.confirmed else 0.75, signature=back.signature,
                              reasons=reasons, needs_review=back.signature == Signature.UNKNOWN or not back.confirmed,
                              extras={"ballot_confirmed": _flag(back.confirmed)})
-    elif observation or front_text:
+    elif observation or back.ballot_words >= 0.8:
         # Ballot structure or words, but no readable front: a person must look.
         result = PhotoResult(file=name, side=Side.UNKNOWN, decision=Decision.UNREADABLE, confidence=0.5,
                              needs_review=True, reasons=(Reason.UNREADABLE,))

@@ -34,8 +34,6 @@ LABEL_GROUPS = {
     "precinct": ("УЧАСТКОВОЙ", "УЧАСКЕЛІК"),
     "member": ("ЧЛЕНА", "МҮШЕСІНІҢ"),
 }
-#: Words of a front's party rows, never on a back.
-FRONT_WORDS = ("ПАРТИЯСЫ", "ПАРТИЯ")
 #: Groups only the label has: any official paper mentions a commission or a precinct.
 LABEL_DISTINCTIVE = ("signature", "issued")
 #: Darkness (relative to the paper) of the pixels a candidate line is traced through; the
@@ -83,9 +81,6 @@ class BackReading:
     # Whether the text around the lines looked like a ballot at all (a front we failed on).
     ballot_words: float = 0.0
     confirmed: bool = False
-    # Best match (0–1) of a party-row word ("партиясы") beside the lines: only a front
-    # prints those, so an unconfirmed "back" with them is a front's table rule.
-    front_words: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -253,14 +248,13 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
             # also turn into a "line"); the sort is stable, so longest first otherwise.
             candidates.sort(key=lambda c: not _margin_is_blank(bgr, *c))
             break
-    best_ballot = best_front = 0.0
+    best_ballot = 0.0
     if config.ocr.enabled:
         readable_other: set[int] = set()  # id() of lines with readable non-label text beside them
         for line, flip in candidates[:MAX_OCR_TRIES]:
             strip = _strip(bgr, line, along=(-0.6, 1.1), across=(-0.35, 0.1), flip=flip)
             ocr = read_text(flatten_lighting(to_gray(strip), kernel_px=STRIP_LINE_PX // 40), languages=config.ocr.languages)
             best_ballot = max(best_ballot, keyword_score(ocr.text, "БЮЛЛЕТЕНЬ"))
-            best_front = max([best_front] + [keyword_score(ocr.text, w) for w in FRONT_WORDS])
             if is_signature_label(ocr.text):
                 return BackReading(True, _signature(bgr, line, flip), ocr.text, best_ballot, confirmed=True)
             if len(normalise(ocr.confident_text).replace(" ", "")) >= READABLE_LETTERS:
@@ -270,5 +264,5 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
         candidates = [c for c in candidates if id(c[0]) not in readable_other]
     if candidates:
         line, flip = candidates[0]
-        return BackReading(True, _signature(bgr, line, flip), "", best_ballot, confirmed=False, front_words=best_front)
-    return BackReading(False, Signature.NOT_APPLICABLE, "", best_ballot, front_words=best_front)
+        return BackReading(True, _signature(bgr, line, flip), "", best_ballot, confirmed=False)
+    return BackReading(False, Signature.NOT_APPLICABLE, "", best_ballot)
