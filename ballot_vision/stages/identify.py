@@ -245,10 +245,11 @@ def candidate_fits(observation: TableObservation, templates: dict[str, Template]
     fits = []
     for template in exact + larger:
         first_rows = first_row_candidates(observation, len(template.options))
-        for first_row in first_rows[:1]:
-            reg = register(observation, template, first_row=first_row, image_shape=image_shape)
-            if not isinstance(reg, RegisterFailure):
-                fits.append((template, reg))
+        if not first_rows:
+            continue
+        reg = register(observation, template, first_row=first_rows[0], image_shape=image_shape)
+        if not isinstance(reg, RegisterFailure):
+            fits.append((template, reg))
     if not fits:
         return IdentifyFailure(f"a table of {total} rows matches no template")
     return fits
@@ -287,29 +288,33 @@ def table_may_continue(bgr: np.ndarray, registration: Registration, template: Te
     pitch = float(np.median([o.row.h for o in template.options]))
     to_photo = np.linalg.inv(registration.photo_to_mm)
     h, w = bgr.shape[:2]
-    dark = relative_darkness(to_gray(bgr), kernel_px=max(9, int(0.02 * max(h, w))) | 1)
-
+    kernel = max(9, int(0.02 * max(h, w))) | 1
     reach = max(2, int(round(1.2 / max(float(np.linalg.norm(registration.photo_to_mm[0, :2])), 1e-6))))
-
-    def darkest_near(u: float, v: float) -> float:
-        # The rule may sit a millimetre off the fit: the darkest pixel within about 1 mm.
-        y0, x0 = int(v), int(u)
-        return float(dark[max(0, y0 - reach):y0 + reach + 1, max(0, x0 - reach):x0 + reach + 1].max())
-
     # From 4 mm out: nearer, the table's own horizontal rule lies under both samples.
     steps = np.linspace(4.0, 0.5 * pitch, 12)
     for start, sign in ((table.y, -1.0), (table.y2, 1.0)):
-        inside, ink = 0, 0
-        for x in (template.table.separator_x, table.x2):
-            # On the rule's line, and 3 mm to either side of it (paper: the noise level).
-            pts = np.float32([[x + dx, start + sign * d] for d in steps for dx in (0.0, -3.0, 3.0)])
-            px = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), to_photo).reshape(-1, 3, 2)
-            for on, left, right in px:
-                if all(0 <= u < w and 0 <= v < h for u, v in (on, left, right)):
-                    inside += 1
-                    beside = max(darkest_near(*left), darkest_near(*right))
-                    ink += darkest_near(*on) - beside > RULE_CONTRAST
-        if inside == 0 or ink >= RULES_CONTINUE * inside:
+        # On each vertical rule's line, and 3 mm to either side of it (paper: the noise level).
+        pts = np.float32([[x + dx, start + sign * d] for x in (template.table.separator_x, table.x2)
+                          for d in steps for dx in (0.0, -3.0, 3.0)])
+        triples = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), to_photo).reshape(-1, 3, 2)
+        inside = triples[np.all((triples[..., 0] >= 0) & (triples[..., 0] < w)
+                                & (triples[..., 1] >= 0) & (triples[..., 1] < h), axis=1)]
+        if len(inside) == 0:
+            return True
+        # Darkness only around the samples (exact there: the margin covers the closing).
+        margin = kernel + reach + 1
+        x0, y0 = np.maximum(inside.reshape(-1, 2).min(axis=0).astype(int) - margin, 0)
+        x1, y1 = inside.reshape(-1, 2).max(axis=0).astype(int) + margin + 1
+        dark = relative_darkness(to_gray(bgr[y0:y1, x0:x1]), kernel_px=kernel)
+
+        def darkest_near(u: float, v: float) -> float:
+            # The rule may sit a millimetre off the fit: the darkest pixel within about 1 mm.
+            r, c = int(v) - y0, int(u) - x0
+            return float(dark[max(0, r - reach):r + reach + 1, max(0, c - reach):c + reach + 1].max())
+
+        ink = sum(darkest_near(*on) - max(darkest_near(*left), darkest_near(*right)) > RULE_CONTRAST
+                  for on, left, right in inside)
+        if ink >= RULES_CONTINUE * len(inside):
             return True
     return False
 
@@ -365,11 +370,7 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     # names settled which rows these are, a larger form is as likely.
     rows_uncertain = (not rows_named and any(len(t.options) > len(first_template.options) for t, _ in fits)
                       and table_may_continue(bgr, first_reg, first_template))
-    same_rows, seen_ids = [], set()
-    for t, r in fits:  # the best-placed fit of each form with as many rows as the first
-        if len(t.options) == len(first_template.options) and t.id not in seen_ids:
-            same_rows.append((t, r))
-            seen_ids.add(t.id)
+    same_rows = [(t, r) for t, r in fits if len(t.options) == len(first_template.options)]
     h = unstretch(first_reg.photo_to_mm, table_top_mm=first_template.table.box.y, stretch=stretch)
     ocr = read_side_text(bgr, first_template, h, config)
     text = ocr.text
@@ -380,10 +381,10 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
                           max(_best_keyword(text, t.keywords) for t, _ in same_rows))
     if letters >= READABLE_LETTERS and ballot_evidence < 0.7:
         return IdentifyFailure("a table with squares, but its text is not a ballot's", not_ballot=True)
-    larger = {t.id: t for t, _ in fits if t.id not in seen_ids}
-    if larger and max(_best_keyword(text, t.keywords) for t in larger.values()) >= KEYWORD_MATCH \
+    others = [t for t, _ in fits if len(t.options) != len(first_template.options)]
+    if others and max(_best_keyword(text, t.keywords) for t in others) >= KEYWORD_MATCH \
             and max(_best_keyword(text, t.keywords) for t, _ in same_rows) < KEYWORD_MATCH:
-        # The title names a form with more rows than these: rows are out of sight.
+        # The title names a form with other rows than these: rows are out of sight.
         rows_uncertain = True
     confirmed = ballot_evidence >= KEYWORD_MATCH
     if not confirmed and config.ocr.enabled:
