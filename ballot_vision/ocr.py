@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 #: Minimum Tesseract word confidence (0–100) for a word to count as "confident".
 CONFIDENT_WORD = 60
+#: Confidently read letters from which text is "readable": then what it says (or does not
+#: say) is evidence, where a blurred crop reads as confident-looking garbage of few letters.
+READABLE_LETTERS = 30
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,11 @@ class OcrText:
 
     def __bool__(self) -> bool:
         return bool(self.text.strip())
+
+    @property
+    def confident_letters(self) -> int:
+        """Letters (after :func:`normalise`) among the confidently read words."""
+        return len(normalise(self.confident_text).replace(" ", ""))
 
 
 @lru_cache(maxsize=1)

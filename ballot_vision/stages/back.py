@@ -22,7 +22,7 @@ import numpy as np
 
 from ..config import Config
 from ..imaging import chroma, flatten_lighting, relative_darkness, to_gray
-from ..ocr import keyword_score, normalise, read_text
+from ..ocr import READABLE_LETTERS, keyword_score, read_text
 from ..results import Signature
 from .score import stroke_length_px
 
@@ -56,9 +56,6 @@ SIDE_BALANCE = 0.18
 PAPER_CHROMA = 24.0
 #: Candidate lines whose label is read at most (OCR of a blurred strip is slow).
 MAX_OCR_TRIES = 3
-#: Confidently read letters beside a line, beyond which the text is "readable": readable
-#: text that is not the label means the line is not a back's signature line.
-READABLE_LETTERS = 30
 #: Ink share beside the line on its label's side, below which there is no label.
 LABEL_INK = 0.004
 #: Share of a rule's length that must be dark (a row of text has gaps).
@@ -257,7 +254,7 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
             best_ballot = max(best_ballot, keyword_score(ocr.text, "БЮЛЛЕТЕНЬ"))
             if is_signature_label(ocr.text):
                 return BackReading(True, _signature(bgr, line, flip), ocr.text, best_ballot, confirmed=True)
-            if len(normalise(ocr.confident_text).replace(" ", "")) >= READABLE_LETTERS:
+            if ocr.confident_letters >= READABLE_LETTERS:
                 # Sharp text that is not the label, on either side: the line belongs to
                 # some other paper (a form's table, a document's rule).
                 readable_other.add(id(line))

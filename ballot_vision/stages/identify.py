@@ -16,7 +16,7 @@ import numpy as np
 
 from ..config import Config
 from ..imaging import flatten_lighting, relative_darkness, to_gray
-from ..ocr import OcrText, keyword_score, normalise, read_text
+from ..ocr import READABLE_LETTERS, OcrText, keyword_score, normalise, read_text
 from ..templates import Rect, Template
 from .locate import TableObservation
 from .register import Registration, RegisterFailure, first_row_candidates, name_cell, rectify, register
@@ -28,9 +28,6 @@ BALLOT_WORDS = ("БЮЛЛЕТЕНЬ", "БЮЛЛЕТЕНІ", "САЙЛАУ", "И�
 PARTY_WORDS = ("ПАРТИЯ", "ПАРТИЯСЫ")
 #: A fuzzy keyword match at least this good counts as found.
 KEYWORD_MATCH = 0.8
-#: OCR text with at least this many letters is "readable": if no ballot word is in it, it is
-#: some other document.
-READABLE_LETTERS = 30
 #: Resolution for OCR crops: 3 mm capitals come out about 21 px tall.
 OCR_PX_PER_MM = 7.0
 
@@ -376,7 +373,7 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     text = ocr.text
     # Only words Tesseract was sure of can prove that this is some other document: a
     # blurred or low-resolution ballot title reads as confident-looking garbage otherwise.
-    letters = len(normalise(ocr.confident_text).replace(" ", ""))
+    letters = ocr.confident_letters
     ballot_evidence = max(_best_keyword(text, BALLOT_WORDS),
                           max(_best_keyword(text, t.keywords) for t, _ in same_rows))
     if letters >= READABLE_LETTERS and ballot_evidence < 0.7:
