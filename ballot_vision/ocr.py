@@ -299,8 +299,12 @@ def normalise(text: str) -> str:
     return re.sub(r"[^A-ZА-Я]+", " ", text).strip()
 
 
+@lru_cache(maxsize=4096)
 def keyword_score(text: str, keyword: str) -> float:
-    """Best fuzzy match (0–1) of ``keyword`` against any word-aligned window of ``text``."""
+    """Best fuzzy match (0–1) of ``keyword`` against any word-aligned window of ``text``.
+
+    Cached: the same OCR text is matched against the same keywords by several checks.
+    """
     words = normalise(text).split()
     key = normalise(keyword).replace(" ", "")
     if not words or not key:

@@ -21,3 +21,15 @@ def test_the_label_in_either_language_is_recognised(text):
 ])
 def test_papers_that_only_mention_a_commission_are_not_the_label(text):
     assert not is_signature_label(text)
+
+
+def test_a_short_label_word_must_be_read_exactly() -> None:
+    # A three-letter word of OCR garbage is a 0.86 fuzzy match for ҚОЛЫ ("signature").
+    assert not is_signature_label("жаа кол сеялссь комиссиясы ымрууғі")
+    assert is_signature_label("жаа колы сеялссь комиссиясы ымрууғі")
+
+
+def test_label_words_scattered_over_a_page_are_not_the_label() -> None:
+    filler = " ".join(["текст"] * 15)
+    assert not is_signature_label(f"Подпись {filler} участковой избирательной комиссии")
+    assert is_signature_label(f"{filler} Подпись члена участковой избирательной комиссии {filler}")

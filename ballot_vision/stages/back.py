@@ -22,7 +22,7 @@ import numpy as np
 
 from ..config import Config
 from ..imaging import chroma, flatten_lighting, relative_darkness, to_gray
-from ..ocr import READABLE_LETTERS, keyword_score, read_text
+from ..ocr import READABLE_LETTERS, keyword_score, normalise, read_text
 from ..results import Signature
 from .score import stroke_length_px
 
@@ -36,6 +36,11 @@ LABEL_GROUPS = {
 }
 #: Groups only the label has: any official paper mentions a commission or a precinct.
 LABEL_DISTINCTIVE = ("signature", "issued")
+#: A label word read at least this well counts as found; words this short must be exact.
+KEYWORD_MATCH = 0.8
+LABEL_EXACT_LETTERS = 5
+#: The label's words lie within this many words of each other (one phrase).
+LABEL_SPAN_WORDS = 12
 #: Darkness (relative to the paper) of the pixels a candidate line is traced through; the
 #: fainter pass is tried when the first finds nothing (a blurred rule is grey, but so is a
 #: fold's crease, which would crowd out the rule if always included).
@@ -187,12 +192,24 @@ def _page_is_blank(bgr: np.ndarray, line: _Line, flip: bool) -> bool:
 
 
 def is_signature_label(text: str) -> bool:
-    """Whether OCR text is the signature label: two of its word groups, one of them distinctive.
+    """Whether OCR text is the signature label: two of its word groups, one of them distinctive,
+    within one phrase.
 
     "Commission" alone, or with "precinct", is on many documents that are no ballot's back.
+    A fuzzy match of a short word (ҚОЛЫ) is met by any three-letter word, and a line of OCR
+    garbage from a page of print holds a few such by chance, scattered: short words must be
+    read exactly, and the label's words must lie within a few words of each other.
     """
-    found = {group for group, words in LABEL_GROUPS.items() if max(keyword_score(text, w) for w in words) >= 0.8}
-    return len(found) >= 2 and any(group in found for group in LABEL_DISTINCTIVE)
+    words = normalise(text).split()
+    at: dict[str, list[int]] = {}
+    for group, keys in LABEL_GROUPS.items():
+        for key in keys:
+            need = 1.0 if len(normalise(key)) <= LABEL_EXACT_LETTERS else KEYWORD_MATCH
+            at.setdefault(group, []).extend(
+                i for i in range(len(words)) if keyword_score(" ".join(words[i:i + 2]), key) >= need)
+    return any(abs(i - j) <= LABEL_SPAN_WORDS
+               for group in LABEL_DISTINCTIVE for i in at[group]
+               for other, js in at.items() if other != group for j in js)
 
 
 def _margin_is_blank(bgr: np.ndarray, line: _Line, flip: bool) -> bool:
@@ -250,14 +267,17 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
         readable_other: set[int] = set()  # id() of lines with readable non-label text beside them
         for line, flip in candidates[:MAX_OCR_TRIES]:
             strip = _strip(bgr, line, along=(-0.6, 1.1), across=(-0.35, 0.1), flip=flip)
-            ocr = read_text(flatten_lighting(to_gray(strip), kernel_px=STRIP_LINE_PX // 40), languages=config.ocr.languages)
-            best_ballot = max(best_ballot, keyword_score(ocr.text, "БЮЛЛЕТЕНЬ"))
-            if is_signature_label(ocr.text):
-                return BackReading(True, _signature(bgr, line, flip), ocr.text, best_ballot, confirmed=True)
-            if ocr.confident_letters >= READABLE_LETTERS:
-                # Sharp text that is not the label, on either side: the line belongs to
-                # some other paper (a form's table, a document's rule).
-                readable_other.add(id(line))
+            label = flatten_lighting(to_gray(strip), kernel_px=STRIP_LINE_PX // 40)
+            for languages in filter(None, (config.ocr.languages, config.ocr.retry_languages)):
+                ocr = read_text(label, languages=languages)
+                best_ballot = max(best_ballot, keyword_score(ocr.text, "БЮЛЛЕТЕНЬ"))
+                if is_signature_label(ocr.text):
+                    return BackReading(True, _signature(bgr, line, flip), ocr.text, best_ballot, confirmed=True)
+                if ocr.confident_letters >= READABLE_LETTERS:
+                    # Sharp text that is not the label, on either side: the line belongs to
+                    # some other paper (a form's table, a document's rule).
+                    readable_other.add(id(line))
+                    break
         candidates = [c for c in candidates if id(c[0]) not in readable_other]
     if candidates:
         line, flip = candidates[0]
