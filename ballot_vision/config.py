@@ -71,14 +71,32 @@ class OcrSettings:
 
 
 @dataclass(frozen=True)
+class OutcomeConfidence:
+    """Confidence (probability of being right) of decisions that no square scores back."""
+
+    back_confirmed: float
+    back_unconfirmed: float
+    back_sheet_only: float
+    unreadable_structure: float
+    not_ballot: float
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if not 0 <= getattr(self, f.name) <= 1:
+                raise ConfigError(f"confidence.{f.name}: must be within 0–1, got {getattr(self, f.name)}")
+
+
+@dataclass(frozen=True)
 class Config:
     marks: MarkThresholds
     review: ReviewPolicy
     load: LoadLimits
     ocr: OcrSettings
+    confidence: OutcomeConfidence
 
 
-_SECTIONS = {"marks": MarkThresholds, "review": ReviewPolicy, "load": LoadLimits, "ocr": OcrSettings}
+_SECTIONS = {"marks": MarkThresholds, "review": ReviewPolicy, "load": LoadLimits, "ocr": OcrSettings,
+             "confidence": OutcomeConfidence}
 
 
 def _build(section: str, cls: type, data: dict[str, Any], source: str):

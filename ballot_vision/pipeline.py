@@ -97,22 +97,26 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
             # A signature line on a blank page, but its label could not be read.
             reasons += (Reason.BALLOT_UNCONFIRMED,)
         result = PhotoResult(file=name, side=Side.BACK, decision=Decision.BACK,
-                             confidence=0.95 if back.confirmed else 0.75, signature=back.signature,
+                             confidence=config.confidence.back_confirmed if back.confirmed
+                             else config.confidence.back_unconfirmed, signature=back.signature,
                              reasons=reasons, needs_review=back.signature == Signature.UNKNOWN or not back.confirmed,
                              extras={"ballot_confirmed": _flag(back.confirmed)})
     elif observation or back.ballot_words >= 0.8:
         # Ballot structure or words, but no readable front: a person must look.
-        result = PhotoResult(file=name, side=Side.UNKNOWN, decision=Decision.UNREADABLE, confidence=0.5,
+        result = PhotoResult(file=name, side=Side.UNKNOWN, decision=Decision.UNREADABLE,
+                             confidence=config.confidence.unreadable_structure,
                              needs_review=True, reasons=(Reason.UNREADABLE,))
     elif (sheet := find_sheet(bgr)) is not None and sheet.blank_middle:
         # Nothing sharp enough to read, but the outline and layout of a back (blank page,
         # print at one end): too likely a back to be dismissed as "not a ballot".
-        result = PhotoResult(file=name, side=Side.BACK, decision=Decision.BACK, confidence=0.6,
+        result = PhotoResult(file=name, side=Side.BACK, decision=Decision.BACK,
+                             confidence=config.confidence.back_sheet_only,
                              signature=Signature.UNKNOWN, needs_review=True,
                              reasons=(Reason.SIGNATURE_UNKNOWN, Reason.BALLOT_UNCONFIRMED),
                              extras={"ballot_confirmed": "false", "confirmed_by": "", "found_by": "sheet"})
     else:
-        result = PhotoResult(file=name, decision=Decision.NOT_BALLOT, confidence=0.9, reasons=(Reason.NOT_BALLOT,))
+        result = PhotoResult(file=name, decision=Decision.NOT_BALLOT, confidence=config.confidence.not_ballot,
+                             reasons=(Reason.NOT_BALLOT,))
     return _finish(context, bgr, result)
 
 
@@ -128,7 +132,8 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
     identified = choose_template(bgr, fits, config, stretch=print_stretch(frames_mm), layout_ok=layout_ok)
     if not identified:
         if identified.not_ballot:
-            return _finish(context, bgr, PhotoResult(file=name, decision=Decision.NOT_BALLOT, confidence=0.9,
+            return _finish(context, bgr, PhotoResult(file=name, decision=Decision.NOT_BALLOT,
+                                                     confidence=config.confidence.not_ballot,
                                                      reasons=(Reason.NOT_BALLOT,)))
         return None
     if not identified.confirmed and not any(c.score.visible for c in cells):

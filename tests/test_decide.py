@@ -99,6 +99,14 @@ def test_marks_on_an_unconfirmed_ballot_are_never_counted():
     assert v.needs_review and Reason.BALLOT_UNCONFIRMED in v.reasons
 
 
+def test_the_placeholder_unreadable_of_an_unconfirmed_ballot_has_a_low_confidence():
+    """A clear mark makes "undeterminable" unlikely: its confidence is the reading's complement."""
+    confirmed = decide_front(evidence(0.0, 0.95, 0.0), CONFIG)
+    v = decide_front(dataclasses.replace(evidence(0.0, 0.95, 0.0), ballot_confirmed=False), CONFIG)
+    assert confirmed.confidence > 0.9
+    assert v.confidence == pytest.approx(1 - confirmed.confidence, abs=1e-3)
+
+
 def test_a_mark_found_only_by_searching_around_goes_to_review():
     v = decide_front(evidence(0.0, 0.95, 0.0, s1={"shift_mm": 6.0}), CONFIG)
     assert v.decision == Decision.VOTE and v.needs_review
@@ -123,3 +131,12 @@ def test_overvotes_go_to_review_unless_configured_off():
     v = decide_front(over, lenient)
     assert v.decision == Decision.OVERVOTE and not v.needs_review
     assert not decide_front(evidence(0.9, 0.01, 0.0), CONFIG).needs_review  # a single clear vote is not held
+
+
+def test_confidences_without_squares_are_configuration_and_validated(tmp_path):
+    override = tmp_path / "c.yaml"
+    override.write_text("confidence:\n  back_unconfirmed: 0.4\n")
+    assert load_config(override).confidence.back_unconfirmed == 0.4
+    override.write_text("confidence:\n  not_ballot: 1.5\n")
+    with pytest.raises(ConfigError, match="confidence.not_ballot"):
+        load_config(override)

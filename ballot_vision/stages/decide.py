@@ -141,4 +141,7 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
         # its marks must not be counted until a person has looked.
         tentative = decision.value + (f":{party}" if party else "")
         decision, party = Decision.UNREADABLE, ""
+        # "Undeterminable" is right only where the marks' own reading is wrong: the more
+        # certain that reading, the less likely this placeholder decision is right.
+        confidence = 1.0 - confidence
     return Verdict(decision, party, round(confidence, 4), needs_review, tuple(reasons), tentative)
