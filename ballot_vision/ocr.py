@@ -299,6 +299,20 @@ def normalise(text: str) -> str:
     return re.sub(r"[^A-ZА-Я]+", " ", text).strip()
 
 
+def _windows(words: list[str], i: int, key: str):
+    """Candidates starting at word ``i`` to compare with ``key``: the word, the word joined
+    with the next (OCR may split a word in two), and keyword-length prefixes of those
+    (inflected forms: МАЖИЛИСА)."""
+    window = ""
+    for word in words[i:i + 2]:
+        window += word
+        if len(window) < 0.6 * len(key):
+            continue
+        yield from {window, window[: len(key)]}
+        if len(window) > 1.5 * len(key):
+            break
+
+
 @lru_cache(maxsize=4096)
 def keyword_score(text: str, keyword: str) -> float:
     """Best fuzzy match (0–1) of ``keyword`` against any word-aligned window of ``text``.
@@ -312,16 +326,28 @@ def keyword_score(text: str, keyword: str) -> float:
     best = 0.0
     matcher = SequenceMatcher(None, "", key, autojunk=False)
     for i in range(len(words)):
-        window = ""
-        for word in words[i:i + 2]:  # OCR may split a word in two
-            window += word
-            if len(window) < 0.6 * len(key):
-                continue
-            # Compare against the keyword-length prefix too: inflected forms (МАЖИЛИСА).
-            for candidate in {window, window[: len(key)]}:
-                matcher.set_seq1(candidate)
-                if matcher.real_quick_ratio() > best and matcher.quick_ratio() > best:
-                    best = max(best, matcher.ratio())
-            if len(window) > 1.5 * len(key):
-                break
+        for candidate in _windows(words, i, key):
+            matcher.set_seq1(candidate)
+            if matcher.real_quick_ratio() > best and matcher.quick_ratio() > best:
+                best = max(best, matcher.ratio())
     return best
+
+
+@lru_cache(maxsize=4096)
+def keyword_positions(text: str, keyword: str, threshold: float) -> tuple[int, ...]:
+    """Indices of the words of ``normalise(text)`` where ``keyword`` starts with a match of
+    at least ``threshold`` (windows as in :func:`keyword_score`)."""
+    words = normalise(text).split()
+    key = normalise(keyword).replace(" ", "")
+    if not key:
+        return ()
+    matcher = SequenceMatcher(None, "", key, autojunk=False)
+    found = []
+    for i in range(len(words)):
+        for candidate in _windows(words, i, key):
+            matcher.set_seq1(candidate)
+            if matcher.real_quick_ratio() >= threshold and matcher.quick_ratio() >= threshold \
+                    and matcher.ratio() >= threshold:
+                found.append(i)
+                break
+    return tuple(found)

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..config import Config
 from ..imaging import chroma, flatten_lighting, relative_darkness, to_gray
-from ..ocr import READABLE_LETTERS, keyword_score, normalise, read_text
+from ..ocr import READABLE_LETTERS, keyword_positions, keyword_score, normalise, read_text
 from ..results import Signature
 from .score import stroke_length_px
 
@@ -200,13 +200,11 @@ def is_signature_label(text: str) -> bool:
     garbage from a page of print holds a few such by chance, scattered: short words must be
     read exactly, and the label's words must lie within a few words of each other.
     """
-    words = normalise(text).split()
     at: dict[str, list[int]] = {}
     for group, keys in LABEL_GROUPS.items():
         for key in keys:
             need = 1.0 if len(normalise(key)) <= LABEL_EXACT_LETTERS else KEYWORD_MATCH
-            at.setdefault(group, []).extend(
-                i for i in range(len(words)) if keyword_score(" ".join(words[i:i + 2]), key) >= need)
+            at.setdefault(group, []).extend(keyword_positions(text, key, need))
     return any(abs(i - j) <= LABEL_SPAN_WORDS
                for group in LABEL_DISTINCTIVE for i in at[group]
                for other, js in at.items() if other != group for j in js)
