@@ -106,6 +106,33 @@ def calibration(merged: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
                                                     observed=("right", "mean")).round(3)
 
 
+def review_reasons(merged: pd.DataFrame) -> pd.DataFrame:
+    """Why fronts went to review: per reason, the share of all fronts carrying it, for fronts
+    that must be reviewed (hidden squares, pencil, ...) and for the others. A front often
+    carries several reasons, so shares add up to more than the review rate."""
+    fronts = merged[merged["kind"] == "front"]
+    reviewed = fronts[fronts["review_r"]]
+    tags = reviewed["reasons"].str.split(";").explode()
+    tags = tags[tags != ""]
+    must = reviewed["must_review"].eq("true")
+    rows = [{"reason": reason,
+             "must_review": int(must[idx].sum()),
+             "others": int((~must[idx]).sum()),
+             "share_of_fronts": round(len(idx) / max(1, len(fronts)), 3)}
+            for reason, idx in ((r, tags[tags == r].index.unique()) for r in tags.unique())]
+    if not rows:
+        return pd.DataFrame(columns=["reason", "must_review", "others", "share_of_fronts"])
+    return pd.DataFrame(rows).sort_values("share_of_fronts", ascending=False)
+
+
+def calibration_by_decision(merged: pd.DataFrame) -> pd.DataFrame:
+    """Mean stated confidence against the observed share right, per decision (all photos)."""
+    rows = merged[merged["confidence"] != ""].copy()
+    rows["conf"] = rows["confidence"].astype(float)
+    return rows.groupby("decision_r").agg(photos=("conf", "size"), stated=("conf", "mean"),
+                                          observed=("right", "mean")).round(3)
+
+
 def backs_line(merged: pd.DataFrame) -> str:
     """How backs were read: recognised as backs, and the signature among those decided without review."""
     backs = merged[merged["kind"] == "back"]
@@ -137,8 +164,14 @@ def report(merged: pd.DataFrame, title: str) -> str:
         "",
         backs_line(merged),
         "",
+        "why fronts went to review (fronts carrying each reason):",
+        review_reasons(merged).to_string(index=False),
+        "",
         "confidence calibration (fronts):",
         calibration(merged).to_string(),
+        "",
+        "confidence by decision (all photos):",
+        calibration_by_decision(merged).to_string(),
         "",
     ]
     wrong = merged[~merged["right"] & ~merged["review_r"]]

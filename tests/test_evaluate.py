@@ -1,0 +1,42 @@
+"""make eval's report tables, on a hand-made truth and result table."""
+
+import pandas as pd
+
+from ballot_vision.evaluate import calibration_by_decision, figures, join, review_reasons
+
+TRUTH = pd.DataFrame({
+    "file": ["a.jpg", "b.jpg", "c.jpg", "d.jpg"],
+    "kind": ["front", "front", "front", "back"],
+    "expected_decision": ["vote", "vote", "unreadable", "back"],
+    "party": ["adal", "npk", "", ""],
+    "must_review": ["false", "false", "true", "false"],
+    "conditions": ["", "", "", ""],
+})
+RESULTS = pd.DataFrame({
+    "file": ["a.jpg", "b.jpg", "c.jpg", "d.jpg"],
+    "side": ["front", "front", "front", "back"],
+    "decision": ["vote", "overvote", "unreadable", "back"],
+    "party": ["adal", "", "", ""],
+    "confidence": ["0.99", "0.9", "0.4", "0.55"],
+    "needs_review": ["false", "true", "true", "true"],
+    "reasons": ["", "overvote;low_confidence_registration", "square_not_visible", "ballot_unconfirmed"],
+})
+
+
+def test_review_reasons_count_fronts_per_reason_split_by_must_review():
+    table = review_reasons(join(TRUTH, RESULTS)).set_index("reason")
+    assert table.loc["overvote"].tolist() == [0, 1, 0.333]
+    assert table.loc["square_not_visible"].tolist() == [1, 0, 0.333]
+    assert "ballot_unconfirmed" not in table.index  # a back, not a front
+
+
+def test_calibration_by_decision_compares_stated_and_observed():
+    table = calibration_by_decision(join(TRUTH, RESULTS))
+    assert table.loc["overvote", "observed"] == 0.0 and table.loc["overvote", "stated"] == 0.9
+    assert table.loc["vote", "observed"] == 1.0 and table.loc["back", "photos"] == 1
+
+
+def test_figures_count_review_and_silent_errors():
+    f = figures(join(TRUTH, RESULTS))
+    assert (f.fronts, f.fronts_auto, f.silent_errors) == (3, 1, 0)
+    assert f.review_rate == 2 / 3 and f.auto_accuracy == 1.0
