@@ -43,3 +43,17 @@ def test_a_look_alike_form_does_not(seed: int) -> None:
         # Registration maps the form's table onto the ballot's: the page above it shifts.
         to_mm = _photo_to_mm(ballot.table.box.y - form.table.box.y)
         assert page_profile_match(_blurred(side.bgr, 1.2), to_mm, ballot) < PROFILE_MATCH
+
+
+def test_expected_profiles_are_per_layout_not_per_id() -> None:
+    """A corrected template (same id, title moved) must not get the old layout's profile."""
+    import dataclasses
+
+    from ballot_vision.stages.identify import expected_profile
+
+    template = TEMPLATES["kz2021-mazhilis"]
+    moved = [dataclasses.replace(t, box=dataclasses.replace(t.box, y=t.box.y + 8)) if t.role == "title_rus" else t
+             for t in template.front.texts]
+    front = dataclasses.replace(template.front, texts=tuple(moved))
+    corrected = dataclasses.replace(template, sides=tuple(front if s is template.front else s for s in template.sides))
+    assert not np.allclose(expected_profile(template), expected_profile(corrected))

@@ -183,20 +183,22 @@ def _above_table(template: Template) -> Rect:
     return Rect(table.x, 2.0, table.w, max(1.0, table.y - 4.0))
 
 
-_expected_profiles: dict[str, np.ndarray] = {}
+#: Rendered profiles, keyed by the printed side itself (two template folders may reuse an id).
+_expected_profiles: dict[tuple[str, object], np.ndarray] = {}
 
 
 def expected_profile(template: Template) -> np.ndarray:
     """The ink profile above the table of ``template`` as designed (rendered once per template)."""
-    if template.id not in _expected_profiles:
+    key = (template.id, template.front)
+    if key not in _expected_profiles:
         from ..render import render_side
 
         side = render_side(template, "front", px_per_mm=PROFILE_PX_PER_MM)
         r = _above_table(template)
         k = PROFILE_PX_PER_MM
         crop = side.bgr[int(r.y * k):int(r.y2 * k), int(r.x * k):int(r.x2 * k)]
-        _expected_profiles[template.id] = _ink_profile(to_gray(crop))
-    return _expected_profiles[template.id]
+        _expected_profiles[key] = _ink_profile(to_gray(crop))
+    return _expected_profiles[key]
 
 
 def page_profile_match(bgr: np.ndarray, photo_to_mm: np.ndarray, template: Template) -> float:
