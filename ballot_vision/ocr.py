@@ -41,6 +41,8 @@ CONFIDENT_WORD = 60
 #: Confidently read letters from which text is "readable": then what it says (or does not
 #: say) is evidence, where a blurred crop reads as confident-looking garbage of few letters.
 READABLE_LETTERS = 30
+#: At most this many confidently read letters: nothing legible was there at all.
+NOTHING_LEGIBLE = 5
 
 
 @dataclass(frozen=True)

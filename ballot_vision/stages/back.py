@@ -22,7 +22,7 @@ import numpy as np
 
 from ..config import Config
 from ..imaging import chroma, flatten_lighting, relative_darkness, to_gray
-from ..ocr import READABLE_LETTERS, keyword_positions, keyword_score, normalise, read_text
+from ..ocr import NOTHING_LEGIBLE, READABLE_LETTERS, keyword_positions, keyword_score, normalise, read_text
 from ..results import Signature
 from .score import stroke_length_px
 
@@ -275,6 +275,10 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
                     # Sharp text that is not the label, on either side: the line belongs to
                     # some other paper (a form's table, a document's rule).
                     readable_other.add(id(line))
+                    break
+                if ocr.confident_letters <= NOTHING_LEGIBLE:
+                    # Nothing legible for the second model either (in make eval it rescued
+                    # labels only where the first had read a few letters).
                     break
         candidates = [c for c in candidates if id(c[0]) not in readable_other]
     if candidates:

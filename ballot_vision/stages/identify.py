@@ -16,7 +16,7 @@ import numpy as np
 
 from ..config import Config
 from ..imaging import flatten_lighting, relative_darkness, to_gray
-from ..ocr import READABLE_LETTERS, OcrText, keyword_score, normalise, read_text
+from ..ocr import NOTHING_LEGIBLE, READABLE_LETTERS, OcrText, keyword_score, normalise, read_text
 from ..templates import Rect, Template
 from .locate import TableObservation
 from .register import Registration, RegisterFailure, first_row_candidates, name_cell, rectify, register
@@ -109,7 +109,7 @@ def read_side_text(bgr: np.ndarray, template: Template, photo_to_mm: np.ndarray,
 
 #: Layout confirms a ballot only where OCR was sure of no more letters than this: a blurred
 #: title reads as nothing at all, while a look-alike form's own sharp title reads as words.
-LAYOUT_MAX_LETTERS = 5
+LAYOUT_MAX_LETTERS = NOTHING_LEGIBLE
 #: Layout confirmation: measured/template ratios must lie within this factor of 1.
 LAYOUT_TOLERANCE = 0.2
 #: Ink share of a printed title block (rectified at low resolution): text, not blank, not a photo.
