@@ -67,7 +67,7 @@ class LoadLimits:
 class OcrSettings:
     languages: str
     enabled: bool
-    retry_languages: str = ""  # a second reading of a back's label strip that read as nothing
+    retry_languages: str  # a second reading of a back's label strip ("" for none)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ CONFIDENT_WORD = 60
 READABLE_LETTERS = 30
 #: At most this many confidently read letters: nothing legible was there at all.
 NOTHING_LEGIBLE = 5
+#: A fuzzy keyword match (see :func:`keyword_score`) at least this good counts as found.
+KEYWORD_MATCH = 0.8
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import debug
 from .config import Config, load_config
+from .ocr import KEYWORD_MATCH
 from .results import Decision, PhotoResult, Reason, Side, Signature
 from .stages.back import read_back
 from .stages.sheet import find_sheet
@@ -101,7 +102,7 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
                              else config.confidence.back_unconfirmed, signature=back.signature,
                              reasons=reasons, needs_review=back.signature == Signature.UNKNOWN or not back.confirmed,
                              extras={"ballot_confirmed": _flag(back.confirmed)})
-    elif observation or back.ballot_words >= 0.8:
+    elif observation or back.ballot_words >= KEYWORD_MATCH:
         # Ballot structure or words, but no readable front: a person must look.
         result = PhotoResult(file=name, side=Side.UNKNOWN, decision=Decision.UNREADABLE,
                              confidence=config.confidence.unreadable_structure,
@@ -128,8 +129,10 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
     cells = score_squares(bgr, registration)
     frames_mm = [((c.frame_px[2] - c.frame_px[0]) / PX_PER_MM, (c.frame_px[3] - c.frame_px[1]) / PX_PER_MM)
                  for c in cells if c.frame_px is not None]
-    layout_ok = config.review.confirm_by_layout and layout_matches(observation, template, registration, frames_mm, bgr)
-    identified = choose_template(bgr, fits, config, stretch=print_stretch(frames_mm), layout_ok=layout_ok)
+    stretch = print_stretch(frames_mm)
+    layout_ok = config.review.confirm_by_layout and layout_matches(observation, template, registration, frames_mm,
+                                                                   bgr, stretch=stretch)
+    identified = choose_template(bgr, fits, config, stretch=stretch, layout_ok=layout_ok)
     if not identified:
         if identified.not_ballot:
             return _finish(context, bgr, PhotoResult(file=name, decision=Decision.NOT_BALLOT,

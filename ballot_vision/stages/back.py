@@ -22,7 +22,7 @@ import numpy as np
 
 from ..config import Config
 from ..imaging import chroma, flatten_lighting, relative_darkness, to_gray
-from ..ocr import NOTHING_LEGIBLE, READABLE_LETTERS, keyword_positions, keyword_score, normalise, read_text
+from ..ocr import KEYWORD_MATCH, NOTHING_LEGIBLE, READABLE_LETTERS, keyword_positions, keyword_score, normalise, read_text
 from ..results import Signature
 from .score import stroke_length_px
 
@@ -36,8 +36,7 @@ LABEL_GROUPS = {
 }
 #: Groups only the label has: any official paper mentions a commission or a precinct.
 LABEL_DISTINCTIVE = ("signature", "issued")
-#: A label word read at least this well counts as found; words this short must be exact.
-KEYWORD_MATCH = 0.8
+#: Label words this short must be read exactly (longer ones: ocr.KEYWORD_MATCH).
 LABEL_EXACT_LETTERS = 5
 #: The label's words lie within this many words of each other (one phrase).
 LABEL_SPAN_WORDS = 12

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..config import Config
 from ..imaging import flatten_lighting, relative_darkness, to_gray
-from ..ocr import NOTHING_LEGIBLE, READABLE_LETTERS, OcrText, keyword_score, normalise, read_text
+from ..ocr import KEYWORD_MATCH, NOTHING_LEGIBLE, READABLE_LETTERS, OcrText, keyword_score, normalise, read_text
 from ..templates import Rect, Template
 from .locate import TableObservation
 from .register import Registration, RegisterFailure, first_row_candidates, name_cell, rectify, register
@@ -26,8 +26,6 @@ BALLOT_WORDS = ("БЮЛЛЕТЕНЬ", "БЮЛЛЕТЕНІ", "САЙЛАУ", "И�
                 "ПАРТИЯ", "ПАРТИЯСЫ")
 #: Words of every party row.
 PARTY_WORDS = ("ПАРТИЯ", "ПАРТИЯСЫ")
-#: A fuzzy keyword match at least this good counts as found.
-KEYWORD_MATCH = 0.8
 #: Resolution for OCR crops: 3 mm capitals come out about 21 px tall.
 OCR_PX_PER_MM = 7.0
 
@@ -117,7 +115,7 @@ TITLE_INK = (0.03, 0.45)
 
 
 def layout_matches(observation: TableObservation, template: Template, registration: Registration,
-                   frames_mm: list[tuple[float, float]], bgr: np.ndarray) -> bool:
+                   frames_mm: list[tuple[float, float]], bgr: np.ndarray, *, stretch: float) -> bool:
     """Whether the printed layout itself says "this is ``template``", when its text cannot be read.
 
     Every row of the template is present, every square cell holds a printed square of the
@@ -128,6 +126,7 @@ def layout_matches(observation: TableObservation, template: Template, registrati
     Parameters
     ----------
     frames_mm : (width, height) of the printed squares found, template mm (one per found square).
+    stretch : :func:`print_stretch` of ``frames_mm``.
     """
     n = len(template.options)
     if len(observation.rows) + observation.rows_above + observation.rows_below != n or observation.n_seen < n:
@@ -150,8 +149,7 @@ def layout_matches(observation: TableObservation, template: Template, registrati
     titles = [t.box for t in template.front.texts if t.role.startswith("title")]
     if not titles:
         return False
-    photo_to_mm = unstretch(registration.photo_to_mm, table_top_mm=template.table.box.y,
-                            stretch=print_stretch(frames_mm))
+    photo_to_mm = unstretch(registration.photo_to_mm, table_top_mm=template.table.box.y, stretch=stretch)
     for box in titles:
         patch = to_gray(rectify(bgr, photo_to_mm, box, px_per_mm=2.0))
         ink = float((relative_darkness(patch, kernel_px=9) > 0.15).mean())
