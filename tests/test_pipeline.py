@@ -111,6 +111,18 @@ def test_a_back_too_blurred_to_read_goes_to_review_not_to_not_ballot(tmp_path, b
     assert result.needs_review and Reason.BALLOT_UNCONFIRMED in result.reasons
 
 
+@pytest.mark.parametrize("seed", [43, 44])
+def test_a_front_shaken_across_its_rules_is_read_as_a_front(tmp_path, seed) -> None:
+    """Vertical motion blur fades the horizontal rules and square borders; it is still a front."""
+    result, truth = read(tmp_path, f"shaken{seed}", seed=seed, kind="front", template="kz2021-mazhilis",
+                         vote="single", party="auyl", mark="fill", pen="blue", blur="motion", blur_1280_px=10.0,
+                         blur_angle_deg=88.0)
+    assert result.side == Side.FRONT, (result.decision, result.reasons)
+    right = (result.decision.value, result.party) == (truth["expected_decision"], truth["party"])
+    assert right or result.needs_review, (result.decision, result.party, result.reasons)
+    assert any(s.visible for s in result.squares)
+
+
 @pytest.mark.parametrize("seed", [31, 32, 33, 34])
 def test_a_table_cut_by_the_photo_edge_is_not_read_as_a_shorter_ballot(tmp_path, seed) -> None:
     """The last rows of a five-party ballot out of frame: never a silent three-party reading."""

@@ -21,6 +21,11 @@ from ..imaging import order_quad, relative_darkness, to_gray
 
 #: Pixels darker than the local paper by this share are ink (printed or pen).
 INK_DARKNESS = 0.2
+#: Second, fainter ink level tried when no table is found at INK_DARKNESS: motion blur
+#: across a rule spreads it into a pale band (a 1.5-px rule smeared over 10 px keeps a
+#: sixth of its darkness), so the rules perpendicular to the shake vanish and no cell
+#: stays closed. Only tried after a failure, so sharp photos are read as before.
+FAINT_INK_DARKNESS = 0.12
 #: A hole smaller than this share of the image's long side (squared) cannot be a cell.
 MIN_CELL_SIDE_FRACTION = 1 / 90
 #: Name cell / square cell area ratio of a table row. 2021: 156 × 30 vs 30 × 30 → 5.2;
@@ -92,8 +97,10 @@ class _Cell:
     has_square: bool  # a heavy-bordered square sits inside
 
 
-def ink_mask(gray: np.ndarray) -> np.ndarray:
+def ink_mask(gray: np.ndarray, *, darkness: float = INK_DARKNESS) -> np.ndarray:
     """Binary mask of everything printed or written (uint8 0/255).
+
+    ``darkness`` is the share by which a pixel must be darker than the local paper.
 
     The paper-level kernel is a fraction of the image size so that it is wider than any
     printed rule or pen stroke at any plausible framing.
@@ -103,7 +110,7 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
     # noise would bias upwards and so make all paper look slightly dark.
     smooth = cv2.GaussianBlur(gray, (0, 0), 1.0)
     dark = relative_darkness(smooth, kernel_px=kernel_px)
-    mask = (dark > INK_DARKNESS).astype(np.uint8) * 255
+    mask = (dark > darkness).astype(np.uint8) * 255
     # Close 1-px breaks in faint, blurred rules so that cells stay closed holes.
     return cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
 
@@ -288,16 +295,19 @@ def _orient(contours, cells: list[_Cell], pairs: list[tuple[_Cell, _Cell]]):
         and abs(c.centre @ right - column_u) < 0.3 * sq_side
         and 0.5 < np.sqrt(c.area) / sq_side < 1.6
     ]
+    if not rows and not lone:
+        return LocateFailure("square cells differ too much in size to be one table's")
     return parent, right.astype(np.float32), rows, lone
 
 
 def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObservation | LocateFailure:
     """Find the option table and its rows in a photo.
 
-    A ballot far from the camera has rules under a pixel wide and squares a couple of
-    pixels from their cell's rules, which then merge; when nothing is found at the photo's
-    own resolution we look again at twice the size (the long side at most
-    ``upscale_limit_px``), where they separate.
+    When nothing is found, two more looks, cheapest first: with a fainter ink level
+    (``FAINT_INK_DARKNESS``: rules smeared by motion blur), then at twice the size (the
+    long side at most ``upscale_limit_px``), because a ballot far from the camera has
+    rules under a pixel wide and squares a couple of pixels from their cell's rules,
+    which merge at the photo's own resolution and separate when enlarged.
 
     Parameters
     ----------
@@ -310,8 +320,11 @@ def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObser
     """
     gray = to_gray(bgr)
     found = _locate_gray(gray)
-    if found or 2 * max(gray.shape) > upscale_limit_px:
+    if found:
         return found
+    faint = _locate_gray(gray, darkness=FAINT_INK_DARKNESS)
+    if faint or 2 * max(gray.shape) > upscale_limit_px:
+        return faint if faint else found
     bigger = cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
     again = _locate_gray(bigger)
     return _scaled(again, 0.5) if again else found
@@ -325,8 +338,8 @@ def _scaled(obs: TableObservation, factor: float) -> TableObservation:
     return replace(obs, rows=rows, pitch_px=obs.pitch_px * factor)
 
 
-def _locate_gray(gray: np.ndarray) -> TableObservation | LocateFailure:
-    ink = ink_mask(gray)
+def _locate_gray(gray: np.ndarray, *, darkness: float = INK_DARKNESS) -> TableObservation | LocateFailure:
+    ink = ink_mask(gray, darkness=darkness)
     contours, hierarchy = cv2.findContours(ink, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
     hierarchy = hierarchy[0] if hierarchy is not None else None
     cells = find_cells(ink, contours, hierarchy)

@@ -63,6 +63,12 @@ OCCLUDER_CHROMA = 9.0
 MIN_SPECK_MM2 = 0.35
 #: Printed squares are between these sides (mm); a "frame" outside the range is not one.
 SQUARE_SIDE_RANGE_MM = (10.0, 26.0)
+#: A printed square's border is darker than the paper by at least this share...
+FRAME_DARKNESS = 0.3
+#: ...unless blur has spread it: motion blur across a 1-mm border leaves a band a fraction
+#: as dark. Tried only where no border is found at FRAME_DARKNESS; the border must still
+#: be straight, square, of a square's size and run round the cell.
+FAINT_FRAME_DARKNESS = 0.15
 #: Width (mm) of the closing that estimates the paper under any square or fill.
 PAPER_KERNEL_MM = 24.0
 #: Typical printed border weight (mm), used where the border merges with a mark.
@@ -88,18 +94,20 @@ def _runs(profile: np.ndarray, threshold: float) -> list[tuple[int, int]]:
     return list(zip(edges[::2], edges[1::2]))
 
 
-def find_frame(dark: np.ndarray, *, px_per_mm: float) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]] | None:
+def find_frame(dark: np.ndarray, *, px_per_mm: float, darkness: float = FRAME_DARKNESS,
+               ) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]] | None:
     """The printed square's outer border and its line thickness in a rectified cell.
 
     Parameters
     ----------
     dark : (M, N) float32 ndarray, darkness relative to the paper (0–1).
+    darkness : share by which the border must be darker than the paper.
 
     Returns
     -------
     ((left, top, right, bottom), (t_left, t_top, t_right, t_bottom)) in pixels, or None.
     """
-    ink = (dark > 0.3).astype(np.uint8)
+    ink = (dark > darkness).astype(np.uint8)
     margin = int(round(1.8 * px_per_mm))  # keep the table's own rules out
     inner = np.zeros_like(ink)
     inner[margin:-margin, margin:-margin] = ink[margin:-margin, margin:-margin]
@@ -296,6 +304,8 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
     # removes fills and strokes but keeps a shadow's edge, so shadows are not ink.
     dark = relative_darkness(gray, kernel_px=int(PAPER_KERNEL_MM * px_per_mm))
     found = find_frame(dark, px_per_mm=px_per_mm)
+    if found is None:
+        found = find_frame(dark, px_per_mm=px_per_mm, darkness=FAINT_FRAME_DARKNESS)
     if found is not None:
         frame, thickness = found
     else:
