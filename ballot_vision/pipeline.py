@@ -21,7 +21,7 @@ from .stages.sheet import find_sheet
 from .stages.decide import FrontEvidence, decide_front
 from .stages.identify import candidate_fits, choose_template, layout_matches, print_stretch
 from .stages.locate import TableObservation, locate_table
-from .stages.score import PX_PER_MM, glare, score_squares, sharpness
+from .stages.score import glare, score_squares, sharpness
 from .templates import Template, load_templates
 
 
@@ -127,8 +127,7 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
     config = context.config
     template, registration = fits[0]
     cells = score_squares(bgr, registration)
-    frames_mm = [((c.frame_px[2] - c.frame_px[0]) / PX_PER_MM, (c.frame_px[3] - c.frame_px[1]) / PX_PER_MM)
-                 for c in cells if c.frame_px is not None]
+    frames_mm = [c.printed_mm for c in cells if c.printed_mm is not None]
     stretch = print_stretch(frames_mm)
     layout_ok = config.review.confirm_by_layout and layout_matches(observation, template, registration, frames_mm,
                                                                    bgr, stretch=stretch)

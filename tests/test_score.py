@@ -43,9 +43,29 @@ def test_blank_square_scores_zero_whatever_its_printed_size(square_mm, offset):
 def test_frame_is_found_where_it_is_printed():
     img = cell(15, (1.5, -1))
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    frame, _ = find_frame(1 - gray / 240, px_per_mm=PPM)
-    left, top = frame[:2]
+    found = find_frame(1 - gray / 240, px_per_mm=PPM)
+    left, top = found.box[:2]
     assert abs(left / PPM - (7.5 + 1.5)) < 1.0 and abs(top / PPM - (7.5 - 1)) < 1.0
+    outer = (found.box[2] - found.box[0], found.box[3] - found.box[1])
+    assert all(abs(p - o) / PPM < 0.5 for p, o in zip(found.printed_px, outer))  # sharp: the outer size
+
+
+@pytest.mark.parametrize("blur_mm", [1.5, 3.0])
+def test_printed_size_of_a_square_does_not_grow_with_motion_blur(blur_mm):
+    """Blur across a border moves its outer edge out, not its centre line."""
+    img = cell(15, (0, 0))
+    sharp = find_frame(1 - cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32) / 240, px_per_mm=PPM)
+    length = int(round(blur_mm * PPM)) | 1
+    kernel = np.zeros((length, length), np.float32)
+    kernel[:, length // 2] = 1.0 / length  # vertical shake: top and bottom borders spread
+    blurred = cv2.filter2D(img, -1, kernel, borderType=cv2.BORDER_REPLICATE)
+    gray = cv2.cvtColor(blurred, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    found = find_frame(1 - gray / 240, px_per_mm=PPM) or find_frame(1 - gray / 240, px_per_mm=PPM, darkness=0.15)
+    assert found is not None
+    outer_h = found.box[3] - found.box[1]
+    assert outer_h > sharp.box[3] - sharp.box[1]  # the outer edges did spread
+    for blurred_side, sharp_side in zip(found.printed_px, sharp.printed_px):
+        assert abs(blurred_side - sharp_side) / PPM < 0.5, (found.printed_px, sharp.printed_px)
 
 
 def test_thin_tick_scores_as_a_mark():

@@ -22,6 +22,7 @@ the square. Printed borders never count: they are outside the interior by constr
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -82,6 +83,7 @@ class CellImage:
     option: str
     bgr: np.ndarray  # (H, W, 3) uint8
     frame_px: tuple[int, int, int, int] | None  # (left, top, right, bottom) outer border
+    printed_mm: tuple[float, float] | None  # (width, height) of the printed square, blur removed
     interior_px: tuple[int, int, int, int]  # (left, top, right, bottom), exclusive ends
     ink: np.ndarray  # (H, W) bool, pen ink (printed border excluded)
     score: SquareScore
@@ -94,8 +96,15 @@ def _runs(profile: np.ndarray, threshold: float) -> list[tuple[int, int]]:
     return list(zip(edges[::2], edges[1::2]))
 
 
-def find_frame(dark: np.ndarray, *, px_per_mm: float, darkness: float = FRAME_DARKNESS,
-               ) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]] | None:
+class FoundFrame(NamedTuple):
+    """A printed square's border found in a rectified cell (pixels)."""
+
+    box: tuple[int, int, int, int]  # (left, top, right, bottom), outer edges
+    thickness: tuple[int, int, int, int]  # line weight per side (left, top, right, bottom)
+    printed_px: tuple[float, float]  # (width, height) of the square as printed, see find_frame
+
+
+def find_frame(dark: np.ndarray, *, px_per_mm: float, darkness: float = FRAME_DARKNESS) -> FoundFrame | None:
     """The printed square's outer border and its line thickness in a rectified cell.
 
     Parameters
@@ -105,7 +114,10 @@ def find_frame(dark: np.ndarray, *, px_per_mm: float, darkness: float = FRAME_DA
 
     Returns
     -------
-    ((left, top, right, bottom), (t_left, t_top, t_right, t_bottom)) in pixels, or None.
+    FoundFrame or None. Blur spreads each border line both ways, moving the outer edges
+    out by half the blur; ``printed_px`` is measured between the lines' centres (on the
+    thinner line of each opposite pair, as a mark merged with one line thickens it) plus a
+    typical border weight, so it stays the printed size however blurred the photo.
     """
     ink = (dark > darkness).astype(np.uint8)
     margin = int(round(1.8 * px_per_mm))  # keep the table's own rules out
@@ -129,8 +141,8 @@ def find_frame(dark: np.ndarray, *, px_per_mm: float, darkness: float = FRAME_DA
     # stroke along it: take a typical border weight there instead.
     typical = int(round(BORDER_MM * px_per_mm))
     limit = 2.5 * px_per_mm
-    thickness = tuple(t if t <= limit else typical for t in
-                      (left_end - left, top_end - top, right - right_start, bottom - bottom_start))
+    raw = (left_end - left, top_end - top, right - right_start, bottom - bottom_start)
+    thickness = tuple(t if t <= limit else typical for t in raw)
     # The border must run most of the way round: a real frame, not two stray strokes.
     # Test along the middle of the measured border lines.
     ring = np.zeros_like(ink)
@@ -139,7 +151,8 @@ def find_frame(dark: np.ndarray, *, px_per_mm: float, darkness: float = FRAME_DA
     coverage = float((ring & ink).sum()) / max(1, int(ring.sum()))
     if coverage < 0.8:
         return None
-    return (left, top, right, bottom), thickness
+    printed = (float(right - left - min(raw[0], raw[2]) + typical), float(bottom - top - min(raw[1], raw[3]) + typical))
+    return FoundFrame((left, top, right, bottom), thickness, printed)
 
 
 #: Darkness below which a pixel beyond the border is paper again (the end of a blurred
@@ -307,7 +320,7 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
     if found is None:
         found = find_frame(dark, px_per_mm=px_per_mm, darkness=FAINT_FRAME_DARKNESS)
     if found is not None:
-        frame, thickness = found
+        frame, thickness = found.box, found.thickness
     else:
         frame, thickness = nominal_square_px, (int(BORDER_MM * px_per_mm),) * 4
     inset = int(round(0.6 * px_per_mm))
@@ -371,6 +384,7 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
         option=option,
         bgr=cell_bgr,
         frame_px=frame if found is not None else None,
+        printed_mm=(found.printed_px[0] / px_per_mm, found.printed_px[1] / px_per_mm) if found is not None else None,
         interior_px=interior,
         ink=ink,
         score=SquareScore(option=option, score=score, fill=fill, stroke=stroke, outside=outside,
@@ -386,7 +400,7 @@ def score_squares(bgr: np.ndarray, registration: Registration, *, px_per_mm: flo
         region = square_cell(template, option)
         if not registration.visible[index]:
             blank = np.zeros((1, 1, 3), np.uint8)
-            cells.append(CellImage(option.id, blank, None, (0, 0, 0, 0), np.zeros((1, 1), bool),
+            cells.append(CellImage(option.id, blank, None, None, (0, 0, 0, 0), np.zeros((1, 1), bool),
                                    SquareScore(option=option.id, score=0.0, visible=False)))
             continue
         h = registration.homography_for(index)
