@@ -42,6 +42,7 @@ class ReviewPolicy:
     min_registration: float
     min_sharpness: float
     min_sharpness_blank: float
+    max_blur_mm_blank: float
     max_glare: float
     review_blank: bool
     review_overvote: bool

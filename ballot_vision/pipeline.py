@@ -21,7 +21,7 @@ from .stages.sheet import find_sheet
 from .stages.decide import FrontEvidence, decide_front
 from .stages.identify import candidate_fits, choose_template, layout_matches, print_stretch
 from .stages.locate import TableObservation, locate_table
-from .stages.score import glare, score_squares, sharpness
+from .stages.score import border_blur_mm, glare, score_squares, sharpness
 from .templates import Template, load_templates
 
 
@@ -150,6 +150,7 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
         registration=registration.quality,
         sharpness=sharpness(cells),
         glare=glare(cells),
+        blur_mm=border_blur_mm(cells),
         template_certain=identified.certain,
         ballot_confirmed=identified.confirmed,
     )
@@ -167,6 +168,7 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
         rotation_deg=int(round(observation.rotation_deg)) % 360,
         registration=evidence.registration,
         sharpness=evidence.sharpness,
+        blur_mm=evidence.blur_mm,
         glare=evidence.glare,
         extras={"template_certain": _flag(identified.certain), "ballot_confirmed": _flag(identified.confirmed),
                 "confirmed_by": identified.confirmed_by, **({"tentative": verdict.tentative} if verdict.tentative else {})},

@@ -127,6 +127,7 @@ class PhotoResult:
     rotation_deg: int | None = None
     registration: float | None = None  # 0–1 quality of the fit to the template
     sharpness: float | None = None
+    blur_mm: float | None = None  # how far blur spreads a printed edge (score.border_blur_mm)
     glare: float | None = None
     width_px: int | None = None
     height_px: int | None = None
@@ -153,6 +154,7 @@ class PhotoResult:
         row["rotation_deg"] = _opt(self.rotation_deg)
         row["registration"] = _opt(self.registration)
         row["sharpness"] = _opt(self.sharpness)
+        row["blur_mm"] = _opt(self.blur_mm)
         row["glare"] = _opt(self.glare)
         row["width_px"] = _opt(self.width_px)
         row["height_px"] = _opt(self.height_px)
@@ -166,6 +168,7 @@ ALL_COLUMNS: tuple[str, ...] = CONTRACT_COLUMNS + (
     "rotation_deg",
     "registration",
     "sharpness",
+    "blur_mm",
     "glare",
     "width_px",
     "height_px",

@@ -12,12 +12,13 @@ CONFIG = load_config()
 DEF, MARG = CONFIG.marks.definite, CONFIG.marks.marginal
 
 
-def evidence(*scores, registration=0.9, sharpness=200.0, **square_fields):
+def evidence(*scores, registration=0.9, sharpness=200.0, blur_mm=0.5, **square_fields):
     squares = []
     for i, s in enumerate(scores):
         extra = square_fields.get(f"s{i}", {})
         squares.append(SquareScore(option=f"p{i}", score=s, **extra))
-    return FrontEvidence(squares=tuple(squares), registration=registration, sharpness=sharpness, glare=0.0)
+    return FrontEvidence(squares=tuple(squares), registration=registration, sharpness=sharpness, glare=0.0,
+                         blur_mm=blur_mm)
 
 
 def test_one_clear_mark_is_a_confident_vote():
@@ -122,6 +123,17 @@ def test_a_blank_on_a_blurred_photo_goes_to_review():
     assert not sharp.needs_review
     # A clear vote on the same soft photo is not held back for it.
     assert not decide_front(evidence(0.9, 0.0, 0.0, sharpness=CONFIG.review.min_sharpness_blank - 5), CONFIG).needs_review
+
+
+def test_a_blank_through_spread_edges_goes_to_review_even_when_noise_makes_it_look_sharp():
+    """Sensor noise raises the Laplacian; the borders' edge width still shows the blur."""
+    limit = CONFIG.review.max_blur_mm_blank
+    noisy_soft = decide_front(evidence(0.0, 0.0, 0.0, sharpness=400.0, blur_mm=limit + 0.3), CONFIG)
+    crisp = decide_front(evidence(0.0, 0.0, 0.0, sharpness=400.0, blur_mm=limit - 0.5), CONFIG)
+    assert noisy_soft.decision == crisp.decision == Decision.BLANK
+    assert noisy_soft.needs_review and Reason.BLUR in noisy_soft.reasons
+    assert not crisp.needs_review
+    assert not decide_front(evidence(0.9, 0.0, 0.0, blur_mm=limit + 0.3), CONFIG).needs_review
 
 
 def test_overvotes_go_to_review_unless_configured_off():

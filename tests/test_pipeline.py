@@ -172,6 +172,7 @@ def test_the_decision_can_be_rerun_from_the_csv_row_alone(tmp_path) -> None:
         registration=float(row["registration"]),
         sharpness=float(row["sharpness"]),
         glare=float(row["glare"]),
+        blur_mm=float(row["blur_mm"]),
         template_certain=row["template_certain"] == "true",
         ballot_confirmed=row["ballot_confirmed"] == "true",
     )

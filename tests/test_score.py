@@ -125,3 +125,22 @@ def test_finger_over_the_square_makes_it_not_visible():
 def test_warm_light_is_not_a_finger():
     img = cell(paper=(150, 205, 235))  # yellowish paper under warm light
     assert score(img).visible
+
+
+def test_border_blur_grows_with_blur_and_ignores_sensor_noise():
+    """The edge width of the printed borders measures blur; noise (which fools the Laplacian) does not."""
+    from ballot_vision.stages.score import border_blur_mm
+
+    rng = np.random.default_rng(5)
+    img = cell(16, (0, 0))
+    noisy = np.clip(img + rng.normal(0, 6, img.shape), 0, 255).astype(np.uint8)
+    soft = cv2.GaussianBlur(img, (0, 0), 1.0 * PPM)  # defocus, sigma 1 mm
+    soft_noisy = np.clip(soft + rng.normal(0, 6, img.shape), 0, 255).astype(np.uint8)
+
+    def measure(bgr):
+        return border_blur_mm([score_cell(bgr, option="a", nominal_square_px=(0, 0, 1, 1))])
+
+    sharp_mm, noisy_mm, soft_mm, soft_noisy_mm = map(measure, (img, noisy, soft, soft_noisy))
+    assert sharp_mm < 0.6 and noisy_mm < 0.6
+    assert soft_mm > 1.2 and soft_noisy_mm > 1.2
+

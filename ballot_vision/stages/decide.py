@@ -22,6 +22,7 @@ class FrontEvidence:
     registration: float  # 0–1
     sharpness: float | None
     glare: float | None
+    blur_mm: float | None = None  # how far blur spreads a printed edge (mm)
     template_certain: bool = True
     ballot_confirmed: bool = True
 
@@ -110,8 +111,10 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
     else:
         decision, party = Decision.BLANK, ""
         reasons.append(Reason.BLANK)
-    blurred_blank = (decision == Decision.BLANK and evidence.sharpness is not None
-                     and evidence.sharpness < config.review.min_sharpness_blank)
+    # A blank read through blur may be a thin stroke the blur washed out.
+    blurred_blank = decision == Decision.BLANK and (
+        (evidence.sharpness is not None and evidence.sharpness < config.review.min_sharpness_blank)
+        or (evidence.blur_mm is not None and evidence.blur_mm > config.review.max_blur_mm_blank))
     if blurred_blank and Reason.BLUR not in reasons:
         reasons.append(Reason.BLUR)
 

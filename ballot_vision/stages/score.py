@@ -449,6 +449,43 @@ def sharpness(cells: list[CellImage]) -> float | None:
     return float(np.median(values)) if values else None
 
 
+def _edge_width_px(profile: np.ndarray) -> float:
+    """Contrast / steepest slope of a darkness profile across one border line (pixels).
+
+    About the blur's extent: a motion blur L px long gives ~L, a defocus of sigma s ~1.7 s,
+    a sharp print the rectification's pixel or two.
+    """
+    smooth = cv2.GaussianBlur(profile.astype(np.float32).reshape(-1, 1), (1, 0), sigmaX=0.1, sigmaY=0.7).ravel()
+    contrast = float(smooth.max() - np.percentile(smooth, 10))
+    slope = float(np.abs(np.diff(smooth)).max()) if len(smooth) > 1 else 0.0
+    return contrast / slope if slope > 0 else float("inf")
+
+
+def border_blur_mm(cells: list[CellImage], *, px_per_mm: float = PX_PER_MM) -> float | None:
+    """How far the photo's blur spreads a printed edge (mm), from the squares' borders.
+
+    Each border line is averaged along its length, so sensor noise, which inflates the
+    Laplacian :func:`sharpness`, cancels out; each square reports its most spread side, so
+    a shake along one axis counts in full. Median over the visible squares; None if none.
+    A pen stroke 0.4 mm wide keeps about 0.4 / blur of its darkness.
+    """
+    widths = []
+    for c in cells:
+        if c.frame_px is None or not c.score.visible:
+            continue
+        dark = relative_darkness(to_gray(c.bgr), kernel_px=int(PAPER_KERNEL_MM * px_per_mm))
+        left, top, right, bottom = c.frame_px
+        height, width = dark.shape
+        pad = int(3 * px_per_mm)
+        # The middle three fifths of each line: clear of the corners, where the lines cross.
+        ys = slice(top + (bottom - top) // 5, bottom - (bottom - top) // 5)
+        xs = slice(left + (right - left) // 5, right - (right - left) // 5)
+        sides = [dark[ys, max(0, x - pad):min(width, x + pad)].mean(axis=0) for x in (left, right)]
+        sides += [dark[max(0, y - pad):min(height, y + pad), xs].mean(axis=1) for y in (top, bottom)]
+        widths.append(max(_edge_width_px(p) for p in sides if p.size > 2) / px_per_mm)
+    return float(np.median(widths)) if widths else None
+
+
 def glare(cells: list[CellImage]) -> float | None:
     """Largest share of a visible square's interior blown out by a specular highlight.
 
