@@ -19,7 +19,7 @@ from .results import Decision, PhotoResult, Reason, Side, Signature
 from .stages.back import read_back
 from .stages.sheet import find_sheet
 from .stages.decide import FrontEvidence, decide_front
-from .stages.identify import candidate_fits, choose_template, layout_matches, print_stretch
+from .stages.identify import candidate_fits, choose_template, layout_matches, print_stretch, reads_as_party_row
 from .stages.locate import TableObservation, locate_table
 from .stages.score import border_blur_mm, glare, score_squares, sharpness
 from .templates import Template, load_templates
@@ -88,7 +88,10 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
             if front is not None:
                 return front
     back = read_back(bgr, config)
-    if back.is_back:
+    # A ruled column of party names whose squares are out of frame or covered: a front, even
+    # where its rules look like a back's signature line on a blank page.
+    names_only = not observation and not back.confirmed and reads_as_party_row(bgr, observation.cells, config)
+    if back.is_back and not names_only:
         reasons: tuple[Reason, ...] = ()
         if back.signature == Signature.ABSENT:
             reasons = (Reason.SIGNATURE_MISSING,)
@@ -102,11 +105,12 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
                              else config.confidence.back_unconfirmed, signature=back.signature,
                              reasons=reasons, needs_review=back.signature == Signature.UNKNOWN or not back.confirmed,
                              extras={"ballot_confirmed": _flag(back.confirmed)})
-    elif observation or back.ballot_words >= KEYWORD_MATCH:
+    elif observation or names_only or back.ballot_words >= KEYWORD_MATCH:
         # Ballot structure or words, but no readable front: a person must look.
-        result = PhotoResult(file=name, side=Side.UNKNOWN, decision=Decision.UNREADABLE,
-                             confidence=config.confidence.unreadable_structure,
-                             needs_review=True, reasons=(Reason.UNREADABLE,))
+        result = PhotoResult(file=name, side=Side.FRONT if names_only else Side.UNKNOWN,
+                             decision=Decision.UNREADABLE, confidence=config.confidence.unreadable_structure,
+                             needs_review=True, reasons=(Reason.UNREADABLE,)
+                             + ((Reason.SQUARE_NOT_VISIBLE,) if names_only else ()))
     elif (sheet := find_sheet(bgr)) is not None and sheet.blank_middle:
         # Nothing sharp enough to read, but the outline and layout of a back (blank page,
         # print at one end): too likely a back to be dismissed as "not a ballot".

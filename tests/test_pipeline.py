@@ -133,6 +133,16 @@ def test_a_table_cut_by_the_photo_edge_is_not_read_as_a_shorter_ballot(tmp_path,
     assert right or result.needs_review, (result.template, result.decision, result.party, result.reasons)
 
 
+@pytest.mark.parametrize("seed", [60, 61])
+def test_a_ballot_with_its_squares_out_of_frame_is_a_front_for_review(tmp_path, seed) -> None:
+    """Only the column of party names in sight: not a back, not "no ballot", but a front to look at."""
+    result, truth = read(tmp_path, f"names{seed}", seed=seed, kind="front", template="kz2021-mazhilis",
+                         vote="single", party="npk", mark="cross", pen="blue", out_of_frame="table", oof_side="right")
+    assert truth["expected_decision"] == "unreadable"
+    assert (result.side, result.decision) == (Side.FRONT, Decision.UNREADABLE), (result.decision, result.reasons)
+    assert result.needs_review and Reason.SQUARE_NOT_VISIBLE in result.reasons
+
+
 @pytest.mark.parametrize("other_kind", ["document", "scene", "form"])
 def test_a_photo_that_is_not_a_ballot_is_never_a_vote(tmp_path, other_kind) -> None:
     result, _ = read(tmp_path, other_kind, kind="other", other_kind=other_kind)

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from ..config import Config
-from ..imaging import flatten_lighting, relative_darkness, to_gray
+from ..imaging import flatten_lighting, order_quad, relative_darkness, to_gray
 from ..ocr import KEYWORD_MATCH, NOTHING_LEGIBLE, READABLE_LETTERS, OcrText, keyword_score, normalise, read_text
 from ..templates import Rect, Template
 from .locate import TableObservation
@@ -227,6 +227,72 @@ def _for_ocr(patch: np.ndarray) -> np.ndarray:
 
 def _best_keyword(text: str, words: tuple[str, ...]) -> float:
     return max((keyword_score(text, w) for w in words), default=0.0)
+
+
+#: A table's name cell is this many times as wide as tall (2021: 156 × 30 mm; 2023: 108 × 22).
+NAME_CELL_ASPECT = (3.0, 9.0)
+#: Row height a name cell is rectified to for OCR (mm at OCR_PX_PER_MM): party names fill it.
+NAME_CELL_HEIGHT_MM = 30.0
+#: A column of names has at least this many cells of one size; a lone box (a back's
+#: signature field, a form's field) is not worth an OCR call.
+MIN_NAME_CELLS = 2
+#: Cells of one column differ in each side by at most this fraction (perspective, blur).
+NAME_CELL_SIZE_TOLERANCE = 0.25
+
+
+def _long_short(quad: np.ndarray) -> tuple[float, float]:
+    """Mean long and short side lengths of a (4, 2) quad, pixels."""
+    sides = np.linalg.norm(quad - np.roll(quad, 1, axis=0), axis=1)
+    a, b = (sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2
+    return (float(a), float(b)) if a >= b else (float(b), float(a))
+
+
+def reads_as_party_row(bgr: np.ndarray, cells: tuple[np.ndarray, ...], config: Config, *, tries: int = 1) -> bool:
+    """Whether a column of name-shaped ``cells`` holds a party's name.
+
+    A ballot whose square column is out of frame or covered leaves a ruled column of
+    name cells and no table rows; read like that, it would be thrown away as no ballot.
+    Only a column (``MIN_NAME_CELLS`` cells of one size) is read, largest cell first,
+    each both ways up (a lone cell does not say which way is up).
+
+    Parameters
+    ----------
+    cells : (4, 2) float32 quads in photo pixels (see ``LocateFailure.cells``).
+    tries : how many cells of the column to read.
+    """
+    if not config.ocr.enabled:
+        return False
+    named = []
+    for quad in cells:
+        long, short = _long_short(quad)
+        if short > 0 and NAME_CELL_ASPECT[0] <= long / short <= NAME_CELL_ASPECT[1]:
+            named.append((long, short, quad))
+    if not named:
+        return False
+    named.sort(key=lambda e: -e[0] * e[1])
+    top_long, top_short, _ = named[0]
+    column = [e for e in named if abs(e[0] - top_long) <= NAME_CELL_SIZE_TOLERANCE * top_long
+              and abs(e[1] - top_short) <= NAME_CELL_SIZE_TOLERANCE * top_short]
+    if len(column) < MIN_NAME_CELLS:
+        return False
+    for _, _, quad in column[:tries]:
+        sides = np.linalg.norm(quad - np.roll(quad, 1, axis=0), axis=1)
+        first = int(np.argmax(sides[[1, 2]])) + 1  # index of a corner ending a long side
+        along = quad[first] - quad[first - 1]
+        for direction in (along, -along):
+            right = direction / np.linalg.norm(direction)
+            down = np.array([-right[1], right[0]], dtype=np.float32)
+            ordered = order_quad(quad, right, down)
+            height_px = float(np.linalg.norm(ordered[3] - ordered[0]))
+            width_mm = float(np.linalg.norm(ordered[1] - ordered[0])) / max(height_px, 1.0) * NAME_CELL_HEIGHT_MM
+            target = np.array([[0, 0], [width_mm, 0], [width_mm, NAME_CELL_HEIGHT_MM], [0, NAME_CELL_HEIGHT_MM]],
+                              np.float32)
+            photo_to_mm = cv2.getPerspectiveTransform(ordered.astype(np.float32), target)
+            patch = rectify(bgr, photo_to_mm, Rect(0, 0, width_mm, NAME_CELL_HEIGHT_MM), px_per_mm=OCR_PX_PER_MM)
+            text = read_text(_for_ocr(patch), languages=config.ocr.languages).text
+            if _best_keyword(text, PARTY_WORDS) >= KEYWORD_MATCH:
+                return True
+    return False
 
 
 def candidate_fits(observation: TableObservation, templates: dict[str, Template],

@@ -38,6 +38,9 @@ class LocateFailure:
     """A falsy result: the table was not found, and why."""
 
     reason: str
+    #: Cell-shaped holes that were found but formed no table row, (4, 2) float32 quads in
+    #: photo pixels: a ballot whose square column is out of frame leaves its name cells.
+    cells: tuple[np.ndarray, ...] = ()
 
     def __bool__(self) -> bool:
         return False
@@ -327,7 +330,9 @@ def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObser
         return faint if faint else found
     bigger = cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
     again = _locate_gray(bigger)
-    return _scaled(again, 0.5) if again else found
+    if again:
+        return _scaled(again, 0.5)
+    return found if found.cells or not again.cells else replace(again, cells=tuple(q * 0.5 for q in again.cells))
 
 
 def _scaled(obs: TableObservation, factor: float) -> TableObservation:
@@ -348,7 +353,7 @@ def _locate_gray(gray: np.ndarray, *, darkness: float = INK_DARKNESS) -> TableOb
     pairs = _pair_rows(cells)
     oriented = _orient(contours, cells, pairs)
     if not oriented:
-        return oriented
+        return replace(oriented, cells=tuple(c.quad for c in cells))
     parent, right, rows, lone = oriented
     down = np.array([-right[1], right[0]], dtype=np.float32)
     entries: list[tuple[float, RowCells]] = []
