@@ -111,6 +111,26 @@ def test_a_back_too_blurred_to_read_goes_to_review_not_to_not_ballot(tmp_path, b
     assert result.needs_review and Reason.BALLOT_UNCONFIRMED in result.reasons
 
 
+def test_a_back_whose_signature_line_is_broken_by_a_fold_is_read(tmp_path) -> None:
+    """A quarter fold bends the line at the crease: two short pieces, the label beyond either's reach."""
+    result, truth = read(tmp_path, "folded_back", seed=118, kind="back", template="kz2021-mazhilis", signature="absent",
+                         stamp=False, background="papers", fold="quarters", frame_fill=0.5, tilt_deg=10.0,
+                         delivery="chat_2560")
+    assert truth["expected_decision"] == "back"
+    assert (result.decision, result.signature) == (Decision.BACK, Signature.ABSENT), (result.decision, result.reasons)
+
+
+def test_a_back_lying_on_a_page_of_text_is_read(tmp_path) -> None:
+    """The rows of text on the paper beneath make many longer "lines" than the signature line."""
+    data, ext, truth = generate_one(63, seed=5551, difficulty="normal", templates=TEMPLATES, kind="back")
+    assert "bg_papers" in truth["conditions"]
+    path = tmp_path / f"on_papers.{ext}"
+    path.write_bytes(data)
+    result = read_photo(path, root=tmp_path, context=CONTEXT)
+    assert result.decision == Decision.BACK, (result.decision, result.reasons)
+    assert result.signature.value in (truth["signature"], "unknown")
+
+
 @pytest.mark.parametrize("seed", [43, 44])
 def test_a_front_shaken_across_its_rules_is_read_as_a_front(tmp_path, seed) -> None:
     """Vertical motion blur fades the horizontal rules and square borders; it is still a front."""

@@ -46,6 +46,13 @@ LABEL_SPAN_WORDS = 12
 LINE_DARKNESS = (0.2, 0.12)
 #: Distinct Hough lines examined per pass, at most (text-covered papers make hundreds).
 MAX_LINES_EXAMINED = 80
+#: At most this many lines printed on paper are kept (longest first) as signature-line candidates.
+MAX_LINES_KEPT = 24
+#: Two pieces of one line broken at a fold: at most this gap (share of the photo's long side)
+#: and this bend between them, their inner ends at most JOIN_BEND of the joined length off it.
+JOIN_GAP = 0.04
+JOIN_ANGLE_DEG = 8.0
+JOIN_BEND = 0.03
 #: A candidate line is at least this share of the photo's long side.
 MIN_LINE_FRACTION = 0.05
 #: Pen stroke length along the line, as a share of the line's length, for present/absent.
@@ -102,7 +109,7 @@ def _line_darkness(gray: np.ndarray) -> np.ndarray:
 def _candidate_lines(dark: np.ndarray, *, darkness: float,
                      keep: Callable[[_Line], bool] = lambda line: True) -> list[_Line]:
     """Long straight thin segments darker than ``darkness`` in ``dark`` (see :func:`_line_darkness`),
-    longest first (at most 12 that pass ``keep``, collinear ones merged).
+    longest first (at most ``MAX_LINES_KEPT`` that pass ``keep``, collinear ones merged).
 
     ``keep`` filters before the cap: rows of text on other papers in the picture make
     longer "lines" than the rule and would crowd it out.
@@ -123,9 +130,40 @@ def _candidate_lines(dark: np.ndarray, *, darkness: float,
         seen.append(line)
         if keep(line):
             found.append(line)
-        if len(found) >= 12 or len(seen) >= MAX_LINES_EXAMINED:
+        if len(found) >= MAX_LINES_KEPT or len(seen) >= MAX_LINES_EXAMINED:
             break
-    return found
+    return sorted(found + _joined(found, long_side), key=lambda line: -line.length)
+
+
+def _joined(lines: list[_Line], long_side: int) -> list[_Line]:
+    """Lines made of two of ``lines`` that continue each other across a short gap at a slight bend.
+
+    A fold through the signature line breaks it at the crease into two pieces, each too
+    short for the label beside it to be where the whole line puts it.
+    """
+    joins: list[_Line] = []
+    max_gap = JOIN_GAP * long_side
+    for i, a in enumerate(lines):
+        u = (a.p1 - a.p0) / a.length
+        for b in lines[i + 1:]:
+            v = (b.p1 - b.p0) / b.length
+            if abs(float(u @ v)) < np.cos(np.radians(JOIN_ANGLE_DEG)):
+                continue
+            q0, q1 = (b.p0, b.p1) if float(u @ v) > 0 else (b.p1, b.p0)  # b in a's direction
+            first, second = ((a.p0, a.p1), (q0, q1)) if float((q0 - a.p0) @ u) > 0 else ((q0, q1), (a.p0, a.p1))
+            if np.linalg.norm(second[0] - first[1]) > max_gap:
+                continue
+            overlap = float((first[1] - second[0]) @ u)
+            if overlap > 0.5 * min(a.length, b.length):
+                continue
+            chord = _Line(np.float32(first[0]), np.float32(second[1]))
+            w = (chord.p1 - chord.p0) / max(chord.length, 1e-6)
+            normal = np.array([-w[1], w[0]], dtype=np.float32)
+            # The pieces' inner ends lie on the chord, or the join would cut across the label.
+            if max(abs(float((p - chord.p0) @ normal)) for p in (first[1], second[0])) > JOIN_BEND * chord.length:
+                continue
+            joins.append(chord)
+    return joins
 
 
 def _same_line(a: _Line, b: _Line) -> bool:
@@ -269,7 +307,10 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
                 ocr = read_text(label, languages=languages)
                 best_ballot = max(best_ballot, keyword_score(ocr.text, "БЮЛЛЕТЕНЬ"))
                 if is_signature_label(ocr.text):
-                    return BackReading(True, _signature(bgr, line, flip), ocr.text, best_ballot, confirmed=True)
+                    # The label is there, but a "line" with print beyond it may be a row of the
+                    # label's own text (or another paper's), and what lies above it is no signature.
+                    signature = _signature(bgr, line, flip) if _margin_is_blank(bgr, line, flip) else Signature.UNKNOWN
+                    return BackReading(True, signature, ocr.text, best_ballot, confirmed=True)
                 if ocr.confident_letters >= READABLE_LETTERS:
                     # Sharp text that is not the label, on either side: the line belongs to
                     # some other paper (a form's table, a document's rule).
