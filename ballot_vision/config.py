@@ -43,6 +43,7 @@ class ReviewPolicy:
     min_sharpness: float
     min_sharpness_blank: float
     max_blur_mm_blank: float
+    max_edge_width_not_ballot: float
     max_glare: float
     review_blank: bool
     review_overvote: bool
@@ -80,6 +81,7 @@ class OutcomeConfidence:
     back_sheet_only: float
     unreadable_structure: float
     not_ballot: float
+    not_ballot_blurred: float
 
     def __post_init__(self) -> None:
         for f in fields(self):

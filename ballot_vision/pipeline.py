@@ -21,6 +21,7 @@ from .stages.sheet import find_sheet
 from .stages.decide import FrontEvidence, decide_front
 from .stages.identify import candidate_fits, choose_template, layout_matches, print_stretch, reads_as_party_row
 from .stages.locate import TableObservation, locate_table
+from .stages.quality import edge_width_px
 from .stages.score import border_blur_mm, glare, score_squares, sharpness
 from .templates import Template, load_templates
 
@@ -120,8 +121,13 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
                              reasons=(Reason.SIGNATURE_UNKNOWN, Reason.BALLOT_UNCONFIRMED),
                              extras={"ballot_confirmed": "false", "confirmed_by": "", "found_by": "sheet"})
     else:
-        result = PhotoResult(file=name, decision=Decision.NOT_BALLOT, confidence=config.confidence.not_ballot,
-                             reasons=(Reason.NOT_BALLOT,))
+        # "No ballot" is known only where a ballot's print would have been sharp enough to find.
+        width = edge_width_px(bgr)
+        blurred = not width <= config.review.max_edge_width_not_ballot  # NaN: no edges to tell by
+        result = PhotoResult(file=name, decision=Decision.NOT_BALLOT,
+                             confidence=config.confidence.not_ballot_blurred if blurred else config.confidence.not_ballot,
+                             reasons=(Reason.NOT_BALLOT,) + ((Reason.BLUR,) if blurred else ()), needs_review=blurred,
+                             extras={"edge_width_px": f"{width:.2f}"})
     return _finish(context, bgr, result)
 
 

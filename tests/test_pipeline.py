@@ -171,6 +171,26 @@ def test_a_photo_that_is_not_a_ballot_is_never_a_vote(tmp_path, other_kind) -> N
     assert result.decision == Decision.NOT_BALLOT or (result.needs_review and Reason.BALLOT_UNCONFIRMED in result.reasons)
 
 
+@pytest.mark.parametrize("kind", ["front", "back"])
+def test_a_ballot_too_blurred_to_find_is_never_dismissed_silently(tmp_path, kind) -> None:
+    """Defocus that erases every rule and border: "no ballot" is not known, so a person looks."""
+    result, truth = read(tmp_path, f"defocused_{kind}", seed=12, kind=kind, template="kz2021-mazhilis", vote="single",
+                         party="auyl", mark="tick", pen="blue", blur="defocus", blur_1280_px=6.0, frame_fill=0.5)
+    assert truth["expected_decision"] in ("vote", "back")
+    if result.decision == Decision.NOT_BALLOT:
+        assert result.needs_review and Reason.BLUR in result.reasons, result.reasons
+        assert float(result.extras["edge_width_px"]) > CONTEXT.config.review.max_edge_width_not_ballot
+    else:
+        right = (result.decision.value, result.party) == (truth["expected_decision"], truth["party"])
+        assert right or result.needs_review, (result.decision, result.reasons)
+
+
+@pytest.mark.parametrize("other_kind", ["document", "receipt", "scene"])
+def test_a_sharp_photo_of_something_else_is_dismissed_without_review(tmp_path, other_kind) -> None:
+    result, _ = read(tmp_path, other_kind, kind="other", other_kind=other_kind)
+    assert (result.decision, result.needs_review) == (Decision.NOT_BALLOT, False), result.reasons
+
+
 def test_debug_picture_shows_the_rectified_ballot(tmp_path) -> None:
     import cv2
 
