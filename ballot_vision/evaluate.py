@@ -145,6 +145,16 @@ def backs_line(merged: pd.DataFrame) -> str:
             f"signature right where not sent to review {right:.1%} ({len(auto)} backs)")
 
 
+def review_load_line(merged: pd.DataFrame) -> str:
+    """Share of each kind of photo sent to review: the people's work, fronts or not."""
+    parts = []
+    for kind, label in (("front", "fronts"), ("back", "backs"), ("other", "other photos"), ("duplicate", "re-sent")):
+        sub = merged[merged["kind"] == kind]
+        if len(sub):
+            parts.append(f"{label} {sub['review_r'].mean():.1%} of {len(sub)}")
+    return f"sent to review: {', '.join(parts)}; all photos {merged['review_r'].mean():.1%}"
+
+
 def report(merged: pd.DataFrame, title: str) -> str:
     f = figures(merged)
     lines = [
@@ -163,6 +173,7 @@ def report(merged: pd.DataFrame, title: str) -> str:
         by_condition(merged).to_string(index=False),
         "",
         backs_line(merged),
+        review_load_line(merged),
         "",
         "why fronts went to review (fronts carrying each reason):",
         review_reasons(merged).to_string(index=False),

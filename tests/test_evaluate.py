@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from ballot_vision.evaluate import calibration_by_decision, figures, join, review_reasons
+from ballot_vision.evaluate import calibration_by_decision, figures, join, review_load_line, review_reasons
 
 TRUTH = pd.DataFrame({
     "file": ["a.jpg", "b.jpg", "c.jpg", "d.jpg"],
@@ -40,3 +40,8 @@ def test_figures_count_review_and_silent_errors():
     f = figures(join(TRUTH, RESULTS))
     assert (f.fronts, f.fronts_auto, f.silent_errors) == (3, 1, 0)
     assert f.review_rate == 2 / 3 and f.auto_accuracy == 1.0
+
+
+def test_review_load_counts_every_kind_of_photo():
+    line = review_load_line(join(TRUTH, RESULTS))
+    assert line == "sent to review: fronts 66.7% of 3, backs 100.0% of 1; all photos 75.0%"
