@@ -163,6 +163,17 @@ def test_a_ballot_with_its_squares_out_of_frame_is_a_front_for_review(tmp_path, 
     assert result.needs_review and Reason.SQUARE_NOT_VISIBLE in result.reasons
 
 
+@pytest.mark.parametrize("seed", [71, 73])
+def test_a_ballot_cut_through_its_names_is_a_front_for_review(tmp_path, seed) -> None:
+    """The photo's edge cuts the name cells open too: closed along the edge, they still read as party rows."""
+    result, truth = read(tmp_path, f"cut_names{seed}", seed=seed, kind="front", template="kz2021-mazhilis",
+                         vote="single", party="npk", mark="cross", pen="blue", out_of_frame="table", oof_side="right",
+                         oof_frac=0.4, frame_fill=0.55, delivery="chat_2560")
+    assert truth["expected_decision"] == "unreadable"
+    assert (result.side, result.decision) == (Side.FRONT, Decision.UNREADABLE), (result.decision, result.reasons)
+    assert result.needs_review and Reason.SQUARE_NOT_VISIBLE in result.reasons
+
+
 @pytest.mark.parametrize("other_kind", ["document", "scene", "form"])
 def test_a_photo_that_is_not_a_ballot_is_never_a_vote(tmp_path, other_kind) -> None:
     result, _ = read(tmp_path, other_kind, kind="other", other_kind=other_kind)

@@ -33,6 +33,10 @@ MIN_CELL_SIDE_FRACTION = 1 / 90
 ROW_AREA_RATIO = (2.2, 10.0)
 
 
+#: A cell whose quad comes this near the photo's edge (px) was cut open by it.
+FRAME_TOUCH_PX = 3
+
+
 @dataclass(frozen=True)
 class LocateFailure:
     """A falsy result: the table was not found, and why."""
@@ -326,13 +330,41 @@ def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObser
     if found:
         return found
     faint = _locate_gray(gray, darkness=FAINT_INK_DARKNESS)
-    if faint or 2 * max(gray.shape) > upscale_limit_px:
-        return faint if faint else found
-    bigger = cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
-    again = _locate_gray(bigger)
-    if again:
-        return _scaled(again, 0.5)
-    return found if found.cells or not again.cells else replace(again, cells=tuple(q * 0.5 for q in again.cells))
+    if faint:
+        return faint
+    if 2 * max(gray.shape) <= upscale_limit_px:
+        bigger = cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
+        again = _locate_gray(bigger)
+        if again:
+            return _scaled(again, 0.5)
+        if not found.cells and again.cells:
+            found = replace(again, cells=tuple(q * 0.5 for q in again.cells))
+    return replace(found, cells=found.cells + cells_cut_by_frame(gray))
+
+
+def cells_cut_by_frame(gray: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Quads of the cells that the photo's edge cuts open, closed along that edge.
+
+    A ballot partly out of frame leaves its table's rows open at the edge: no hole, so no
+    cell. With the photo's border drawn as a rule, they close.
+
+    Parameters
+    ----------
+    gray : (M, N) uint8 ndarray, the photo.
+
+    Returns
+    -------
+    (4, 2) float32 quads in photo pixels, of cells touching the edge only.
+    """
+    ink = ink_mask(gray)
+    ink[0, :] = ink[-1, :] = 255
+    ink[:, 0] = ink[:, -1] = 255
+    contours, hierarchy = cv2.findContours(ink, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
+    h, w = gray.shape
+    margin = FRAME_TOUCH_PX
+    return tuple(c.quad for c in find_cells(ink, contours, hierarchy[0] if hierarchy is not None else None)
+                 if c.quad[:, 0].min() <= margin or c.quad[:, 1].min() <= margin
+                 or c.quad[:, 0].max() >= w - 1 - margin or c.quad[:, 1].max() >= h - 1 - margin)
 
 
 def _scaled(obs: TableObservation, factor: float) -> TableObservation:
