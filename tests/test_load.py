@@ -125,13 +125,16 @@ def test_reduced_decoding_keeps_orientation(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP", "TIFF", "HEIF"])
-def test_other_formats_are_shrunk_to_the_working_size(tmp_path: Path, fmt: str) -> None:
+@pytest.mark.parametrize(("work", "shape"), [(250, (150, 250, 3)), (120, (75, 125, 3)), (251, (300, 500, 3))])
+def test_other_formats_are_shrunk_as_a_jpeg_is_decoded(tmp_path: Path, fmt: str, work: int, shape) -> None:
+    """The same size whatever the format: a 500-px photo is read at 500 px when halving it would
+    go below the working size, as a JPEG's reduced decoding would do."""
     path = write_with_orientation(tmp_path / f"big.{fmt.lower()}", noise_bgr(300, 500, seed=2), fmt, 1)
 
-    photo = load_photo(path, limits=LoadLimits(max_pixels=80_000_000, work_long_side_px=250))
+    photo = load_photo(path, limits=LoadLimits(max_pixels=80_000_000, work_long_side_px=work))
 
-    assert photo.bgr.shape == (150, 250, 3)
-    assert photo.scale == pytest.approx(0.5)
+    assert photo.bgr.shape == shape
+    assert photo.scale == pytest.approx(shape[1] / 500)
     assert photo.original_size == (500, 300)
 
 

@@ -224,7 +224,10 @@ def _decode(data: bytes, sha256: str, limits: LoadLimits) -> LoadedPhoto:
         # Pillow's TIFF plugin and pillow-heif turn the image upright while decoding and clear
         # the tag; read it again so that no orientation is applied twice.
         stored_size, to_apply = (full.shape[1], full.shape[0]), _exif_orientation(header)
-        stored = _fit(full, limits.work_long_side_px)
+        # Shrunk as a JPEG of the same size is decoded, so a photo's format never changes
+        # the size it is read at (nor, with it, what can be read on a small ballot).
+        factor = jpeg_reduction_factor(max(width, height), limits.work_long_side_px)
+        stored = _fit(full, math.ceil(max(full.shape[:2]) / factor))
     bgr = apply_exif_orientation(stored, to_apply)
     upright_size = stored_size[::-1] if to_apply in (5, 6, 7, 8) else stored_size
     return LoadedPhoto(
