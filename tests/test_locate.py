@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ballot_vision.stages.locate import cells_cut_by_frame, locate_table
+from ballot_vision.stages.locate import cells_cut_by_frame, ink_mask, locate_table
 
 
 def _table(width_px: int) -> np.ndarray:
@@ -23,7 +23,7 @@ def _table(width_px: int) -> np.ndarray:
 
 def test_rows_cut_open_by_the_edge_are_closed_along_it() -> None:
     gray = cv2.cvtColor(_table(300), cv2.COLOR_BGR2GRAY)
-    cut = cells_cut_by_frame(gray)
+    cut = cells_cut_by_frame(ink_mask(gray))
     assert len(cut) == 4
     for quad in cut:
         assert quad[:, 0].max() >= 299 - 3  # each reaches the right edge
@@ -33,7 +33,7 @@ def test_rows_cut_open_by_the_edge_are_closed_along_it() -> None:
 
 def test_cells_inside_the_photo_are_not_reported_as_cut() -> None:
     gray = cv2.cvtColor(_table(700), cv2.COLOR_BGR2GRAY)
-    assert cells_cut_by_frame(gray) == ()
+    assert cells_cut_by_frame(ink_mask(gray)) == ()
 
 
 def test_a_table_without_its_squares_is_no_table_but_keeps_its_cut_rows() -> None:

@@ -240,11 +240,12 @@ MIN_NAME_CELLS = 2
 NAME_CELL_SIZE_TOLERANCE = 0.25
 
 
-def _long_short(quad: np.ndarray) -> tuple[float, float]:
-    """Mean long and short side lengths of a (4, 2) quad, pixels."""
-    sides = np.linalg.norm(quad - np.roll(quad, 1, axis=0), axis=1)
+def _long_axis(quad: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """Mean long and short side lengths of a (4, 2) quad (pixels), and one long side as a vector."""
+    edges = quad - np.roll(quad, 1, axis=0)  # edges[i] runs from corner i-1 to corner i
+    sides = np.linalg.norm(edges, axis=1)
     a, b = (sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2
-    return (float(a), float(b)) if a >= b else (float(b), float(a))
+    return (float(a), float(b), edges[0]) if a >= b else (float(b), float(a), edges[1])
 
 
 def reads_as_party_row(bgr: np.ndarray, cells: tuple[np.ndarray, ...], config: Config, *, tries: int = 1) -> bool:
@@ -264,21 +265,18 @@ def reads_as_party_row(bgr: np.ndarray, cells: tuple[np.ndarray, ...], config: C
         return False
     named = []
     for quad in cells:
-        long, short = _long_short(quad)
+        long, short, along = _long_axis(quad)
         if short > 0 and NAME_CELL_ASPECT[0] <= long / short <= NAME_CELL_ASPECT[1]:
-            named.append((long, short, quad))
+            named.append((long, short, along, quad))
     if not named:
         return False
     named.sort(key=lambda e: -e[0] * e[1])
-    top_long, top_short, _ = named[0]
+    top_long, top_short = named[0][:2]
     column = [e for e in named if abs(e[0] - top_long) <= NAME_CELL_SIZE_TOLERANCE * top_long
               and abs(e[1] - top_short) <= NAME_CELL_SIZE_TOLERANCE * top_short]
     if len(column) < MIN_NAME_CELLS:
         return False
-    for _, _, quad in column[:tries]:
-        sides = np.linalg.norm(quad - np.roll(quad, 1, axis=0), axis=1)
-        first = int(np.argmax(sides[[1, 2]])) + 1  # index of a corner ending a long side
-        along = quad[first] - quad[first - 1]
+    for _, _, along, quad in column[:tries]:
         for direction in (along, -along):
             right = direction / np.linalg.norm(direction)
             down = np.array([-right[1], right[0]], dtype=np.float32)

@@ -326,7 +326,8 @@ def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObser
     TableObservation in the photo's pixel coordinates, or a falsy LocateFailure.
     """
     gray = to_gray(bgr)
-    found = _locate_gray(gray)
+    ink = ink_mask(gray)
+    found = _locate_ink(ink)
     if found:
         return found
     faint = _locate_gray(gray, darkness=FAINT_INK_DARKNESS)
@@ -339,10 +340,10 @@ def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObser
             return _scaled(again, 0.5)
         if not found.cells and again.cells:
             found = replace(again, cells=tuple(q * 0.5 for q in again.cells))
-    return replace(found, cells=found.cells + cells_cut_by_frame(gray))
+    return replace(found, cells=found.cells + cells_cut_by_frame(ink))
 
 
-def cells_cut_by_frame(gray: np.ndarray) -> tuple[np.ndarray, ...]:
+def cells_cut_by_frame(ink: np.ndarray) -> tuple[np.ndarray, ...]:
     """Quads of the cells that the photo's edge cuts open, closed along that edge.
 
     A ballot partly out of frame leaves its table's rows open at the edge: no hole, so no
@@ -350,17 +351,17 @@ def cells_cut_by_frame(gray: np.ndarray) -> tuple[np.ndarray, ...]:
 
     Parameters
     ----------
-    gray : (M, N) uint8 ndarray, the photo.
+    ink : (M, N) uint8 ndarray, :func:`ink_mask` of the photo (not modified).
 
     Returns
     -------
     (4, 2) float32 quads in photo pixels, of cells touching the edge only.
     """
-    ink = ink_mask(gray)
+    ink = ink.copy()
     ink[0, :] = ink[-1, :] = 255
     ink[:, 0] = ink[:, -1] = 255
     contours, hierarchy = cv2.findContours(ink, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
-    h, w = gray.shape
+    h, w = ink.shape
     margin = FRAME_TOUCH_PX
     return tuple(c.quad for c in find_cells(ink, contours, hierarchy[0] if hierarchy is not None else None)
                  if c.quad[:, 0].min() <= margin or c.quad[:, 1].min() <= margin
@@ -376,7 +377,10 @@ def _scaled(obs: TableObservation, factor: float) -> TableObservation:
 
 
 def _locate_gray(gray: np.ndarray, *, darkness: float = INK_DARKNESS) -> TableObservation | LocateFailure:
-    ink = ink_mask(gray, darkness=darkness)
+    return _locate_ink(ink_mask(gray, darkness=darkness))
+
+
+def _locate_ink(ink: np.ndarray) -> TableObservation | LocateFailure:
     contours, hierarchy = cv2.findContours(ink, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
     hierarchy = hierarchy[0] if hierarchy is not None else None
     cells = find_cells(ink, contours, hierarchy)
