@@ -68,6 +68,32 @@ def test_printed_size_of_a_square_does_not_grow_with_motion_blur(blur_mm):
         assert abs(blurred_side - sharp_side) / PPM < 0.5, (found.printed_px, sharp.printed_px)
 
 
+
+@pytest.mark.parametrize("rule_y_mm", [3.0, 27.0])
+def test_table_rule_brought_into_the_cell_is_not_taken_for_the_squares_border(rule_y_mm):
+    """Misregistration by a millimetre or two brings the row's rule into the cell: the frame
+    must still be the square's own (a frame reaching to the rule scored its inside as a mark)."""
+    img = cell(18, (0, 3.0 if rule_y_mm < 15 else -3.0))
+    y = int(rule_y_mm * PPM)
+    cv2.line(img, (0, y), (img.shape[1] - 1, y), (30, 30, 30), int(0.5 * PPM))
+    s = score_cell(img, option="x", nominal_square_px=NOMINAL)
+    top, bottom = s.frame_px[1], s.frame_px[3]
+    assert abs((bottom - top) / PPM - 19) < 1.0, s.frame_px  # 18 mm between the lines + the border
+    assert s.score.score < CONFIG.marks.marginal
+
+
+def test_shadow_over_a_corner_of_the_cell_is_not_a_border():
+    """A soft shadow darkens paper by a third across one corner: outermost runs there are
+    not lines of the square, which is still found and scores blank."""
+    img = cell(18, (1.5, 1.5)).astype(np.float32)
+    yy, xx = np.mgrid[0:img.shape[0], 0:img.shape[1]].astype(np.float32) / PPM
+    shade = 1 - 0.4 * np.clip((12 - (xx + yy) / 2) / 8, 0, 1)  # dark at the top-left corner
+    img = (img * shade[..., None]).astype(np.uint8)
+    s = score_cell(img, option="x", nominal_square_px=NOMINAL)
+    assert s.frame_px is not None
+    assert abs((s.frame_px[2] - s.frame_px[0]) / PPM - 19) < 1.0, s.frame_px
+    assert s.score.score < CONFIG.marks.marginal
+
 def test_thin_tick_scores_as_a_mark():
     img = cell()
     cv2.line(img, mm(-5, 0), mm(-1, 5), BLUE, 3, cv2.LINE_AA)

@@ -128,11 +128,36 @@ def find_frame(dark: np.ndarray, *, px_per_mm: float, darkness: float = FRAME_DA
     vert = cv2.morphologyEx(inner, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, line_px)))
     rows = _runs(horiz.sum(axis=1).astype(np.float32), line_px)
     cols = _runs(vert.sum(axis=0).astype(np.float32), line_px)
-    if not rows or not cols:
+    # The outermost lines first (a fill merged with the border is one long run, whose outer
+    # edges are the border's), then inner ones: a table rule that misregistration brought
+    # into the cell, or a shadow's edge, can be the outermost "line" beside a real square.
+    ends = range(min(MAX_FRAME_CANDIDATES, len(rows)))
+    sides = range(min(MAX_FRAME_CANDIDATES, len(cols)))
+    combos = sorted(((a, b, c, d) for a in ends for b in ends for c in sides for d in sides),
+                    key=sum)
+    for a, b, c, d in combos:
+        top_run, bottom_run = rows[a], rows[len(rows) - 1 - b]
+        left_run, right_run = cols[c], cols[len(cols) - 1 - d]
+        found = _frame_from_lines(ink, top_run, bottom_run, left_run, right_run, px_per_mm=px_per_mm)
+        if found is not None:
+            return found
+    return None
+
+
+#: Lines tried from each end of the cell when looking for the printed square's border.
+MAX_FRAME_CANDIDATES = 3
+#: Share of each side of a candidate border along which its line must be found.
+MIN_SIDE_COVERAGE = 0.85
+
+
+def _frame_from_lines(ink: np.ndarray, top_run: tuple[int, int], bottom_run: tuple[int, int],
+                      left_run: tuple[int, int], right_run: tuple[int, int], *,
+                      px_per_mm: float) -> FoundFrame | None:
+    """The square bounded by these four line runs, or None if they do not make one."""
+    (top, top_end), (bottom_start, bottom) = top_run, bottom_run
+    (left, left_end), (right_start, right) = left_run, right_run
+    if bottom <= top or right <= left:
         return None
-    # A filled square is one long run from border to border: same outer edges.
-    (top, top_end), (bottom_start, bottom) = rows[0], rows[-1]
-    (left, left_end), (right_start, right) = cols[0], cols[-1]
     w_mm, h_mm = (right - left) / px_per_mm, (bottom - top) / px_per_mm
     lo, hi = SQUARE_SIDE_RANGE_MM
     if not (lo <= w_mm <= hi and lo <= h_mm <= hi * 1.35):
@@ -143,13 +168,24 @@ def find_frame(dark: np.ndarray, *, px_per_mm: float, darkness: float = FRAME_DA
     limit = 2.5 * px_per_mm
     raw = (left_end - left, top_end - top, right - right_start, bottom - bottom_start)
     thickness = tuple(t if t <= limit else typical for t in raw)
-    # The border must run most of the way round: a real frame, not two stray strokes.
-    # Test along the middle of the measured border lines.
+    # The border must run most of the way round, along each side: a real frame, not two
+    # stray strokes or a rule. Test along the middle of the measured border lines.
+    x0, y0 = left + thickness[0] // 2, top + thickness[1] // 2
+    x1, y1 = right - 1 - thickness[2] // 2, bottom - 1 - thickness[3] // 2
     ring = np.zeros_like(ink)
-    cv2.rectangle(ring, (left + thickness[0] // 2, top + thickness[1] // 2),
-                  (right - 1 - thickness[2] // 2, bottom - 1 - thickness[3] // 2), 1, thickness=2)
-    coverage = float((ring & ink).sum()) / max(1, int(ring.sum()))
-    if coverage < 0.8:
+    cv2.rectangle(ring, (x0, y0), (x1, y1), 1, thickness=2)
+    covered = ring & ink
+    if float(covered.sum()) / max(1, int(ring.sum())) < 0.8:
+        return None
+    # Each side on its own, within a millimetre of its line (a tilted or keystoned square's
+    # sides drift off the axis-aligned ring): a rule or a shadow's edge taken for one side
+    # leaves the square's own sides short of it.
+    tol = int(round(px_per_mm))
+    sides = (ink[y0:y1, max(0, x0 - tol):x0 + tol + 1].any(axis=1),
+             ink[max(0, y0 - tol):y0 + tol + 1, x0:x1].any(axis=0),
+             ink[y0:y1, max(0, x1 - tol):x1 + tol + 1].any(axis=1),
+             ink[max(0, y1 - tol):y1 + tol + 1, x0:x1].any(axis=0))
+    if min(float(side.mean()) if side.size else 0.0 for side in sides) < MIN_SIDE_COVERAGE:
         return None
     printed = (float(right - left - min(raw[0], raw[2]) + typical), float(bottom - top - min(raw[1], raw[3]) + typical))
     return FoundFrame((left, top, right, bottom), thickness, printed)
