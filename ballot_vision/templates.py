@@ -135,6 +135,10 @@ class Template:
     keywords: tuple[str, ...]  # words of the title that tell this form from others (for OCR)
     sides: tuple[SideLayout, ...]
     source: str = ""  # file it was loaded from
+    # Further title words that tell this form from the other forms, but that ordinary
+    # documents carry too (a kind of place, "Republic"): they choose among templates that
+    # fit a ballot already found, and never confirm that a photo is a ballot.
+    form_words: tuple[str, ...] = ()
 
     @property
     def front(self) -> SideLayout:
@@ -334,6 +338,9 @@ def parse_template(data: Any, source: str = "<template>") -> Template:
     keywords = r.get(data, "keywords", "", list, [])
     if not all(isinstance(k, str) for k in keywords):
         raise r.fail("keywords", "expected a list of strings")
+    form_words = r.get(data, "form_words", "", list, [])
+    if not all(isinstance(k, str) for k in form_words):
+        raise r.fail("form_words", "expected a list of strings")
     sides_data = r.get(data, "sides", "", list)
     sides = tuple(_parse_side(r, s, f"sides[{i}]", paper) for i, s in enumerate(sides_data))
     names = [s.name for s in sides]
@@ -355,6 +362,7 @@ def parse_template(data: Any, source: str = "<template>") -> Template:
         keywords=tuple(keywords),
         sides=sides,
         source=source,
+        form_words=tuple(form_words),
     )
 
 

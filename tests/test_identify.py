@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ballot_vision.render import PrintStyle, render_side
-from ballot_vision.stages.identify import PROFILE_MATCH, page_profile_match
+from ballot_vision.stages.identify import PROFILE_MATCH, page_profile_match, rank_by_title
 from ballot_vision.synth.scenes import form_template
 from ballot_vision.templates import load_templates
 
@@ -57,3 +57,35 @@ def test_expected_profiles_are_per_layout_not_per_id() -> None:
     front = dataclasses.replace(template.front, texts=tuple(moved))
     corrected = dataclasses.replace(template, sides=tuple(front if s is template.front else s for s in template.sides))
     assert not np.allclose(expected_profile(template), expected_profile(corrected))
+
+
+# What Tesseract read from blurred titles of the two five-row forms (make eval photos).
+HALF_READ_MASLIKHAT = [
+    "мене ый ва тень длЯ им оФАНИЯ ПО ВЫБОРАМ . АИ ТАТОВ МАСЛНААТА КАРААСНОВ ЮВ бФЛАСТИ, о ИРА МЫХ",
+    "о зачера ТЕ Мыечьхй Боли ТЕЧЬ ДИ ГОР сфичие ГИ фл ый детита тов васпилата ГОРОДА НФ СУТЬ.",
+]
+HALF_READ_MAZHILIS = "ИЗБУНРА ТЕ ЛЬыЙ БОЛИ ТЕ ыы дл ГОО Од ДЕ ТТУ а ТО МАЯ ЛИСА ПАРТАЛЕЕ ТА РЕСПУБЛИКИ КАЗАЕСТАМ."
+FIVE_ROWS = [TEMPLATES["kz2021-mazhilis"], TEMPLATES["kz2021-maslikhat-5"]]
+
+
+@pytest.mark.parametrize("text", HALF_READ_MASLIKHAT)
+def test_a_maslikhat_title_that_lost_its_keyword_is_told_by_its_kind_of_place(text: str) -> None:
+    order, certain = rank_by_title(text, FIVE_ROWS)
+    assert certain and order[0].id == "kz2021-maslikhat-5"
+
+
+def test_a_mazhilis_title_that_lost_its_keywords_is_told_by_republic() -> None:
+    order, certain = rank_by_title(HALF_READ_MAZHILIS, list(reversed(FIVE_ROWS)))
+    assert certain and order[0].id == "kz2021-mazhilis"
+
+
+def test_an_illegible_title_decides_nothing() -> None:
+    text = "ИЖУРУЕ НлЫдИ Кр к тьНь дл рн ОЩАрОг Я Те Гм ЗЛО ЕокОе МАЖН р ПАРЗАСРАТ» РОДУЙ РКА КААДГЬНЬ"
+    assert not rank_by_title(text, FIVE_ROWS)[1]
+
+
+def test_form_words_are_not_keywords() -> None:
+    """Form words are on ordinary documents too: no template lists one as a keyword."""
+    for template in TEMPLATES.values():
+        assert not set(template.form_words) & set(template.keywords)
+    assert TEMPLATES["kz2021-maslikhat-5"].form_words and TEMPLATES["kz2021-mazhilis"].form_words

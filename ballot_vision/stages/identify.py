@@ -465,16 +465,31 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
         return Identification(template, reg, certain=not rows_uncertain, ocr_text=text, confirmed=confirmed,
                               confirmed_by=by)
 
-    def rank(text: str) -> tuple[list, bool]:
-        scored = sorted(((_best_keyword(text, t.keywords), t.id, t, r) for t, r in same_rows), key=lambda x: (-x[0], x[1]))
-        return scored, scored[0][0] >= KEYWORD_MATCH and scored[0][0] - scored[1][0] >= 0.1
-
-    scored, certain = rank(text)
+    templates = [t for t, _ in same_rows]
+    order, certain = rank_by_title(text, templates)
     extra = more_title_regions(first_template, config.ocr.languages) if config.ocr.enabled else []
     if not certain and extra:
         # The other language's title may survive where the first did not (blur, glare).
         text += "\n" + read_side_text(bgr, first_template, h, config, regions=extra).text
-        scored, certain = rank(text)
-    best = scored[0]
-    return Identification(best[2], best[3], certain=certain and not rows_uncertain, ocr_text=text,
+        order, certain = rank_by_title(text, templates)
+    template, reg = same_rows[templates.index(order[0])]
+    return Identification(template, reg, certain=certain and not rows_uncertain, ocr_text=text,
                           confirmed=confirmed, confirmed_by=by)
+
+
+#: How much better the best form's title words must match than the next form's.
+TITLE_MARGIN = 0.1
+
+
+def rank_by_title(text: str, templates: list[Template]) -> tuple[list[Template], bool]:
+    """Order forms with the same rows by how well the title text names each; and whether it decides.
+
+    A form is named by its ``keywords`` or its ``form_words`` (the kind of place in a
+    maslikhat's title, "Republic" in the Mazhilis'): a half-legible title often keeps one of
+    them. It decides when the best form's words match (``KEYWORD_MATCH``) and the next
+    form's clearly less. Form words never confirm a ballot: that is ``keywords``' alone.
+    """
+    scored = sorted(((_best_keyword(text, t.keywords + t.form_words), t.id, t) for t in templates),
+                    key=lambda x: (-x[0], x[1]))
+    runner_up = scored[1][0] if len(scored) > 1 else 0.0
+    return [t for _, _, t in scored], scored[0][0] >= KEYWORD_MATCH and scored[0][0] - runner_up >= TITLE_MARGIN
