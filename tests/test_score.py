@@ -170,3 +170,31 @@ def test_border_blur_grows_with_blur_and_ignores_sensor_noise():
     assert sharp_mm < 0.6 and noisy_mm < 0.6
     assert soft_mm > 1.2 and soft_noisy_mm > 1.2
 
+
+
+def test_shadow_running_into_a_side_of_the_square_is_not_taken_for_that_side():
+    """A shadow whose edge meets the square's top border merges with it into one thick dark
+    band; the border is the band's inner end, not its outer one (the inside would then hold
+    the border and score as a mark)."""
+    img = cell(18, (0, 1.0)).astype(np.float32)
+    yy = np.mgrid[0:img.shape[0], 0:img.shape[1]][0].astype(np.float32) / PPM
+    top_mm = 15 - 9 + 1.0  # the square's top border
+    shade = np.where(yy < top_mm, 0.55, 1.0)
+    img = (img * cv2.GaussianBlur(shade, (0, 0), 0.5 * PPM)[..., None]).astype(np.uint8)
+    s = score_cell(img, option="x", nominal_square_px=NOMINAL)
+    assert s.frame_px is not None
+    assert abs(s.frame_px[1] / PPM - (top_mm - 0.5)) < 1.0, s.frame_px
+    assert s.score.score < CONFIG.marks.marginal
+
+
+def test_grain_below_the_border_level_makes_no_frame():
+    """On a grainy photo a faint darkness level is crossed by the paper's noise everywhere."""
+    rng = np.random.default_rng(3)
+    img = cell(18).astype(np.float32) + rng.normal(0, 25, (int(30 * PPM), int(30 * PPM), 1))
+    img = cv2.GaussianBlur(np.clip(img, 0, 255).astype(np.uint8), (0, 0), 1.0)
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    from ballot_vision.imaging import relative_darkness
+    dark = relative_darkness(gray.astype(np.uint8), kernel_px=int(24 * PPM))
+    assert find_frame(dark, px_per_mm=PPM, darkness=0.02) is None
+    found = find_frame(dark, px_per_mm=PPM)
+    assert found is not None and abs((found.box[2] - found.box[0]) / PPM - 19) < 1.0

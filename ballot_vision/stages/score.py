@@ -120,6 +120,10 @@ def find_frame(dark: np.ndarray, *, px_per_mm: float, darkness: float = FRAME_DA
     typical border weight, so it stays the printed size however blurred the photo.
     """
     ink = (dark > darkness).astype(np.uint8)
+    if ink.mean() > MAX_INK_SHARE_FOR_FRAME:
+        # Below the paper's own noise (a faint level on a grainy photo): every "line" here
+        # would be noise, and a frame made of it would put noise inside the square.
+        return None
     margin = int(round(1.8 * px_per_mm))  # keep the table's own rules out
     inner = np.zeros_like(ink)
     inner[margin:-margin, margin:-margin] = ink[margin:-margin, margin:-margin]
@@ -131,27 +135,52 @@ def find_frame(dark: np.ndarray, *, px_per_mm: float, darkness: float = FRAME_DA
     # The outermost lines first (a fill merged with the border is one long run, whose outer
     # edges are the border's), then inner ones: a table rule that misregistration brought
     # into the cell, or a shadow's edge, can be the outermost "line" beside a real square.
-    ends = range(min(MAX_FRAME_CANDIDATES, len(rows)))
-    sides = range(min(MAX_FRAME_CANDIDATES, len(cols)))
-    combos = sorted(((a, b, c, d) for a in ends for b in ends for c in sides for d in sides),
-                    key=sum)
+    # A run too thick for a border is tried as the border at its outer end (merged with a
+    # fill inside) and at its inner end (merged with a shadow outside); inner end first
+    # when the run reaches the cell's margin, as a shadow does and a fill does not.
+    typical = int(round(BORDER_MM * px_per_mm))
+    limit = 2.5 * px_per_mm
+    size = ink.shape
+
+    def lines(runs: list[tuple[int, int]], from_start: bool, axis: int) -> list[tuple[int, int]]:
+        found = []
+        for start, end in (runs if from_start else runs[::-1])[:MAX_FRAME_CANDIDATES]:
+            if end - start <= limit:
+                found.append((start, end))
+                continue
+            inner_end = (end - typical, end) if from_start else (start, start + typical)
+            at_margin = start <= margin if from_start else end >= size[axis] - margin
+            found += [inner_end, (start, end)] if at_margin else [(start, end), inner_end]
+        return found
+
+    tops, bottoms = lines(rows, True, 0), lines(rows, False, 0)
+    lefts, rights = lines(cols, True, 1), lines(cols, False, 1)
+
+    combos = sorted(((a, b, c, d) for a in range(len(tops)) for b in range(len(bottoms))
+                     for c in range(len(lefts)) for d in range(len(rights))), key=sum)
     for a, b, c, d in combos:
-        top_run, bottom_run = rows[a], rows[len(rows) - 1 - b]
-        left_run, right_run = cols[c], cols[len(cols) - 1 - d]
-        found = _frame_from_lines(ink, top_run, bottom_run, left_run, right_run, px_per_mm=px_per_mm)
+        found = _frame_from_lines(ink, dark, tops[a], bottoms[b], lefts[c], rights[d], margin=margin,
+                                  px_per_mm=px_per_mm)
         if found is not None:
             return found
     return None
 
 
+#: Share of a cell dark at the border level above which that level is below the noise (a
+#: blank square's border and the rules cover about a quarter, a filled square a half).
+MAX_INK_SHARE_FOR_FRAME = 0.6
 #: Lines tried from each end of the cell when looking for the printed square's border.
 MAX_FRAME_CANDIDATES = 3
 #: Share of each side of a candidate border along which its line must be found.
 MIN_SIDE_COVERAGE = 0.85
+#: Share of a side's contrast with the paper by which the strip just outside it (0.5–1.5 mm
+#: out) must be lighter than the side: else the "side" is the edge of a dark area (a
+#: shadow), not a printed line.
+MIN_CONTRAST_BEYOND_BORDER = 0.4
 
 
-def _frame_from_lines(ink: np.ndarray, top_run: tuple[int, int], bottom_run: tuple[int, int],
-                      left_run: tuple[int, int], right_run: tuple[int, int], *,
+def _frame_from_lines(ink: np.ndarray, dark: np.ndarray, top_run: tuple[int, int], bottom_run: tuple[int, int],
+                      left_run: tuple[int, int], right_run: tuple[int, int], *, margin: int,
                       px_per_mm: float) -> FoundFrame | None:
     """The square bounded by these four line runs, or None if they do not make one."""
     (top, top_end), (bottom_start, bottom) = top_run, bottom_run
@@ -187,6 +216,23 @@ def _frame_from_lines(ink: np.ndarray, top_run: tuple[int, int], bottom_run: tup
              ink[max(0, y1 - tol):y1 + tol + 1, x0:x1].any(axis=0))
     if min(float(side.mean()) if side.size else 0.0 for side in sides) < MIN_SIDE_COVERAGE:
         return None
+    # A printed border is a line: just outside it the paper comes back (inside, a fill may
+    # not). A shadow merged with a side makes a dark band as dark beyond it. Sides cut by
+    # the cell's margin (a square off-centre in its cell) cannot be checked.
+    gap, depth = int(round(0.5 * px_per_mm)), int(round(1.5 * px_per_mm))
+    h, w = dark.shape
+    paper = float(np.median(dark))  # sensor noise makes even paper a little "dark"
+    checks = (
+        (left > margin, dark[y0:y1, left:left_end], dark[y0:y1, max(0, left - depth):max(0, left - gap)]),
+        (top > margin, dark[top:top_end, x0:x1], dark[max(0, top - depth):max(0, top - gap), x0:x1]),
+        (right < w - margin, dark[y0:y1, right_start:right], dark[y0:y1, min(w, right + gap):min(w, right + depth)]),
+        (bottom < h - margin, dark[bottom_start:bottom, x0:x1], dark[min(h, bottom + gap):min(h, bottom + depth), x0:x1]),
+    )
+    for checkable, line, beyond in checks:
+        if checkable and line.size and beyond.size:
+            contrast = float(line.mean()) - paper
+            if float(line.mean()) - float(beyond.mean()) < MIN_CONTRAST_BEYOND_BORDER * contrast:
+                return None
     printed = (float(right - left - min(raw[0], raw[2]) + typical), float(bottom - top - min(raw[1], raw[3]) + typical))
     return FoundFrame((left, top, right, bottom), thickness, printed)
 
