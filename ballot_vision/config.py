@@ -47,10 +47,11 @@ class ReviewPolicy:
     max_glare: float
     review_blank: bool
     review_overvote: bool
+    min_overvote_mark: float
     confirm_by_layout: bool
 
     def __post_init__(self) -> None:
-        for name in ("min_confidence", "min_registration", "max_glare"):
+        for name in ("min_confidence", "min_registration", "max_glare", "min_overvote_mark"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ConfigError(f"review.{name}: must be within 0–1, got {getattr(self, name)}")
 

@@ -136,13 +136,23 @@ def test_a_blank_through_spread_edges_goes_to_review_even_when_noise_makes_it_lo
     assert not decide_front(evidence(0.9, 0.0, 0.0, blur_mm=limit + 0.3), CONFIG).needs_review
 
 
-def test_overvotes_go_to_review_unless_configured_off():
-    over = evidence(0.9, 0.01, 0.8)
-    assert decide_front(over, CONFIG).needs_review
-    lenient = dataclasses.replace(CONFIG, review=dataclasses.replace(CONFIG.review, review_overvote=False))
-    v = decide_front(over, lenient)
-    assert v.decision == Decision.OVERVOTE and not v.needs_review
-    assert not decide_front(evidence(0.9, 0.01, 0.0), CONFIG).needs_review  # a single clear vote is not held
+def test_two_clear_marks_are_an_overvote_decided_without_review():
+    v = decide_front(evidence(0.9, 0.01, 0.8), CONFIG)
+    assert v.decision == Decision.OVERVOTE and Reason.OVERVOTE in v.reasons and not v.needs_review
+
+
+def test_an_overvote_whose_second_mark_is_short_goes_to_review():
+    """A short stroke may be the pen slipping, a crease or a shadow's edge: a person looks."""
+    weak = CONFIG.review.min_overvote_mark - 0.1
+    assert weak >= CONFIG.marks.definite
+    v = decide_front(evidence(0.9, 0.01, weak), CONFIG)
+    assert v.decision == Decision.OVERVOTE and v.needs_review
+
+
+def test_every_overvote_goes_to_review_when_configured():
+    strict = dataclasses.replace(CONFIG, review=dataclasses.replace(CONFIG.review, review_overvote=True))
+    assert decide_front(evidence(0.9, 0.01, 0.8), strict).needs_review
+    assert not decide_front(evidence(0.9, 0.01, 0.0), strict).needs_review  # a single clear vote is not held
 
 
 def test_confidences_without_squares_are_configuration_and_validated(tmp_path):

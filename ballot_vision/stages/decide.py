@@ -136,7 +136,8 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
     needs_review = any(r in ALWAYS_REVIEW for r in reasons) or (
         decision == Decision.BLANK and config.review.review_blank
     ) or (
-        decision == Decision.OVERVOTE and config.review.review_overvote
+        decision == Decision.OVERVOTE and (config.review.review_overvote
+                                           or min(s.score for s in marked) < config.review.min_overvote_mark)
     )
     tentative = ""
     if not evidence.ballot_confirmed and decision in (Decision.VOTE, Decision.BLANK, Decision.OVERVOTE):
