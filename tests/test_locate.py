@@ -8,14 +8,15 @@ import numpy as np
 from ballot_vision.stages.locate import cells_cut_by_frame, ink_mask, locate_table
 
 
-def _table(width_px: int) -> np.ndarray:
-    """(600, width_px, 3): four rows of a ruled table (name cells 400 px wide, then squares)
-    starting at x = 40; a narrow photo cuts the rows open at its right edge."""
+def _table(width_px: int, rule_px: int = 3) -> np.ndarray:
+    """(600, width_px, 3): four rows of a ruled table (name cells 440 px wide between the
+    rules' centres, then 160 px for squares) starting at x = 40; a narrow photo cuts the rows
+    open at its right edge."""
     img = np.full((600, 700, 3), 245, np.uint8)
     for i in range(5):
-        cv2.line(img, (40, 80 + i * 110), (640, 80 + i * 110), (30, 30, 30), 3)
+        cv2.line(img, (40, 80 + i * 110), (640, 80 + i * 110), (30, 30, 30), rule_px)
     for x in (40, 480, 640):
-        cv2.line(img, (x, 80), (x, 520), (30, 30, 30), 3)
+        cv2.line(img, (x, 80), (x, 520), (30, 30, 30), rule_px)
     for i in range(4):
         cv2.rectangle(img, (525, 100 + i * 110), (595, 170 + i * 110), (30, 30, 30), 6)
     return img[:, :width_px].copy()
@@ -40,3 +41,26 @@ def test_a_table_without_its_squares_is_no_table_but_keeps_its_cut_rows() -> Non
     found = locate_table(_table(300))
     assert not found
     assert len(found.cells) >= 4
+
+
+def test_a_row_covered_by_a_finger_still_counts_below() -> None:
+    """The grid's rules run on past a last row whose cells a finger breaks: one more row."""
+    img = np.full((900, 700, 3), 245, np.uint8)
+    img[:600] = _table(700)
+    for x in (40, 480, 640):  # a fifth row, its square covered
+        cv2.line(img, (x, 520), (x, 630), (30, 30, 30), 3)
+    cv2.line(img, (40, 630), (640, 630), (30, 30, 30), 3)
+    cv2.ellipse(img, (400, 575), (230, 40), 0, 0, 360, (90, 110, 150), -1)
+    found = locate_table(img)
+    assert found and len(found.rows) == 4
+    assert found.rows_below == 1
+
+
+def test_name_to_square_proportion_does_not_grow_with_thicker_rules() -> None:
+    """Blur thickens the rules into every cell alike (as a photo's ink mask sees them), which
+    shrinks the narrow square cell by a larger share; measured between the rules' centre
+    lines, as the template gives them, the proportion stays."""
+    for rule_px in (3, 9):
+        found = locate_table(_table(700, rule_px=rule_px))
+        assert found
+        assert abs(found.name_to_square_ratio - 440 / 160) < 0.05, (rule_px, found.name_to_square_ratio)

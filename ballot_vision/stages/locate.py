@@ -415,7 +415,12 @@ def _locate_ink(ink: np.ndarray) -> TableObservation | LocateFailure:
         ordered.extend([None] * (k - 1))
         ordered.append(row)
 
-    ratios = [nm.area / sq.area for nm, sq in rows]
+    # Name width over square width, each measured between the rules' centre lines as the
+    # template gives them: blur thickens the rules into both cells alike, which shrinks the
+    # narrow square cell by a larger share (a blurred ballot measured 6.3 for 5.2). A rule
+    # is as thick as the pitch exceeds a cell's height.
+    rule = max(0.0, pitch - height)
+    ratios = [(nm.area / height + rule) / (sq.area / height + rule) for nm, sq in rows]
     angle = float(np.degrees(np.arctan2(-right[1], right[0])))
     outline = contours[parent].reshape(-1, 2).astype(np.float32) if parent >= 0 else None
     above, below = _rows_beyond(outline, ordered=ordered, down=down, pitch=pitch)
