@@ -48,6 +48,7 @@ class ReviewPolicy:
     review_blank: bool
     review_overvote: bool
     min_overvote_mark: float
+    max_overvote_stroke: float
     confirm_by_layout: bool
 
     def __post_init__(self) -> None:
