@@ -74,6 +74,8 @@ FAINT_FRAME_DARKNESS = 0.15
 PAPER_KERNEL_MM = 24.0
 #: Typical printed border weight (mm), used where the border merges with a mark.
 BORDER_MM = 1.2
+#: A border line's run thicker than this (mm) is the border merged with a fill or a shadow.
+MAX_BORDER_MM = 2.5
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ def find_frame(dark: np.ndarray, *, px_per_mm: float, darkness: float = FRAME_DA
     # fill inside) and at its inner end (merged with a shadow outside); inner end first
     # when the run reaches the cell's margin, as a shadow does and a fill does not.
     typical = int(round(BORDER_MM * px_per_mm))
-    limit = 2.5 * px_per_mm
+    limit = MAX_BORDER_MM * px_per_mm
     size = ink.shape
 
     def lines(runs: list[tuple[int, int]], from_start: bool, axis: int) -> list[tuple[int, int]]:
@@ -155,7 +157,6 @@ def find_frame(dark: np.ndarray, *, px_per_mm: float, darkness: float = FRAME_DA
 
     tops, bottoms = lines(rows, True, 0), lines(rows, False, 0)
     lefts, rights = lines(cols, True, 1), lines(cols, False, 1)
-
     combos = sorted(((a, b, c, d) for a in range(len(tops)) for b in range(len(bottoms))
                      for c in range(len(lefts)) for d in range(len(rights))), key=sum)
     for a, b, c, d in combos:
@@ -194,7 +195,7 @@ def _frame_from_lines(ink: np.ndarray, dark: np.ndarray, top_run: tuple[int, int
     # A run thicker than any printed border is the border merged with a fill or a
     # stroke along it: take a typical border weight there instead.
     typical = int(round(BORDER_MM * px_per_mm))
-    limit = 2.5 * px_per_mm
+    limit = MAX_BORDER_MM * px_per_mm
     raw = (left_end - left, top_end - top, right - right_start, bottom - bottom_start)
     thickness = tuple(t if t <= limit else typical for t in raw)
     # The border must run most of the way round, along each side: a real frame, not two
