@@ -189,6 +189,13 @@ class _Reader:
             raise self.fail(f"{path}.{key}" if path else key, f"expected {_kind_name(kind)}, got {value!r}")
         return value
 
+    def words(self, data: Any, key: str) -> tuple[str, ...]:
+        """An optional top-level list of strings (empty when absent)."""
+        value = self.get(data, key, "", list, [])
+        if not all(isinstance(k, str) for k in value):
+            raise self.fail(key, "expected a list of strings")
+        return tuple(value)
+
     def number(self, data: Any, key: str, path: str, default: Any = ..., positive: bool = False) -> float:
         value = self.get(data, key, path, (int, float), default)
         if value is None:
@@ -335,12 +342,8 @@ def parse_template(data: Any, source: str = "<template>") -> Template:
     title = r.get(data, "title", "", dict, {})
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in title.items()):
         raise r.fail("title", "expected language: text pairs")
-    keywords = r.get(data, "keywords", "", list, [])
-    if not all(isinstance(k, str) for k in keywords):
-        raise r.fail("keywords", "expected a list of strings")
-    form_words = r.get(data, "form_words", "", list, [])
-    if not all(isinstance(k, str) for k in form_words):
-        raise r.fail("form_words", "expected a list of strings")
+    keywords = r.words(data, "keywords")
+    form_words = r.words(data, "form_words")
     sides_data = r.get(data, "sides", "", list)
     sides = tuple(_parse_side(r, s, f"sides[{i}]", paper) for i, s in enumerate(sides_data))
     names = [s.name for s in sides]
@@ -359,10 +362,10 @@ def parse_template(data: Any, source: str = "<template>") -> Template:
         paper_w=paper.w,
         paper_h=paper.h,
         title=dict(title),
-        keywords=tuple(keywords),
+        keywords=keywords,
         sides=sides,
         source=source,
-        form_words=tuple(form_words),
+        form_words=form_words,
     )
 
 

@@ -472,7 +472,8 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
         # The other language's title may survive where the first did not (blur, glare).
         text += "\n" + read_side_text(bgr, first_template, h, config, regions=extra).text
         order, certain = rank_by_title(text, templates)
-    template, reg = same_rows[templates.index(order[0])]
+    template = order[0]
+    reg = next(r for t, r in same_rows if t.id == template.id)
     return Identification(template, reg, certain=certain and not rows_uncertain, ocr_text=text,
                           confirmed=confirmed, confirmed_by=by)
 
