@@ -82,6 +82,20 @@ def test_table_rule_brought_into_the_cell_is_not_taken_for_the_squares_border(ru
     assert s.score.score < CONFIG.marks.marginal
 
 
+def test_rule_at_one_margin_with_the_square_cut_by_the_other_is_not_a_side():
+    """A row misregistered by 4 mm: the square's top side lies in the cell's margin and the
+    next rule near the bottom one, where neither can be checked against the paper beyond.
+    The frame from the top side to the rule holds the square's bottom side, which scored a
+    blank square as marked. Of the frames that pass, the squarest is the square's."""
+    img = cell(22, (0, 2.0 - 4.0))  # top side's outer edge 1.5 mm from the cell's edge
+    y = int(27.8 * PPM)
+    cv2.line(img, (0, y), (img.shape[1] - 1, y), (30, 30, 30), int(0.6 * PPM))
+    s = score_cell(cv2.GaussianBlur(img, (0, 0), 1.0), option="x", nominal_square_px=NOMINAL)
+    bottom = s.frame_px[3]
+    assert abs(bottom / PPM - (15 + 11 - 2.0 + 0.5)) < 1.0, s.frame_px
+    assert s.score.score < CONFIG.marks.marginal
+
+
 def test_shadow_over_a_corner_of_the_cell_is_not_a_border():
     """A soft shadow darkens paper by a third across one corner: outermost runs there are
     not lines of the square, which is still found and scores blank."""
@@ -198,3 +212,43 @@ def test_grain_below_the_border_level_makes_no_frame():
     assert find_frame(dark, px_per_mm=PPM, darkness=0.02) is None
     found = find_frame(dark, px_per_mm=PPM)
     assert found is not None and abs((found.box[2] - found.box[0]) / PPM - 19) < 1.0
+
+
+def test_light_falling_off_towards_the_cells_edge_is_not_ink():
+    """Light fading across a blank square (lamp to one side): the far side at 40 %.
+
+    Judged on the cell alone, the paper closing keeps the bright side's level at the dark
+    edge, the paper beside the square reads as ink, and the square's side merged with it
+    into a "side" at the cell's margin: the real side then lay inside the frame and a
+    blank square scored as marked. With the paper around the cell in view it does not.
+    """
+    context = int(round(12 * PPM))
+    size = int(30 * PPM) + 2 * context
+    img = np.full((size, size, 3), (235, 240, 242), np.uint8)
+    img[context:-context, context:-context] = cell(19.5)
+    x = np.arange(size, dtype=np.float32)
+    fade = np.clip(1.0 - 0.6 * (x - context) / (30 * PPM), 0.25, 1.0)
+    img = (img.astype(np.float32) * fade[None, :, None]).astype(np.uint8)
+    s = score_cell(img, option="x", nominal_square_px=NOMINAL, context_px=context)
+    assert s.bgr.shape[:2] == (int(30 * PPM), int(30 * PPM))
+    assert s.score.visible and s.score.score < 0.03
+    outer = (15 - 10.25, 15 - 10.25, 15 + 10.25, 15 + 10.25)  # 19.5 mm between the 1-mm lines' centres
+    assert all(abs(found / PPM - printed) < 0.5 for found, printed in zip(s.frame_px, outer))
+
+
+def test_a_stroke_running_to_a_side_at_the_cells_margin_is_not_a_crease():
+    """A crease crosses the square and runs on past it on both ends; past a side found at
+    the cell's margin lies the rest of that side, not paper, so a stroke that reaches it
+    (joined by Hough to a rule at the other end) is not shown to run on: it stays ink."""
+    from ballot_vision.stages.score import _erase_creases
+
+    size = int(30 * PPM)
+    ink = np.zeros((size, size), bool)
+    ink[int(0.8 * PPM):int(1.3 * PPM), :] = True  # the row's rule, above the square
+    ink[int(5 * PPM):, int(14.5 * PPM):int(15.2 * PPM)] = True  # a stroke down to the cell's edge
+    frame = (int(5 * PPM), int(4 * PPM), int(25 * PPM), size - round(1.8 * PPM))  # bottom at the margin
+    kept = _erase_creases(ink, ink, frame=frame, px_per_mm=PPM)
+    stroke = ink.copy()
+    stroke[:int(2 * PPM), :] = False
+    assert (kept & stroke).sum() == stroke.sum()
+

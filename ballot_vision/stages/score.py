@@ -72,10 +72,18 @@ FRAME_DARKNESS = 0.3
 FAINT_FRAME_DARKNESS = 0.15
 #: Width (mm) of the closing that estimates the paper under any square or fill.
 PAPER_KERNEL_MM = 24.0
+#: Paper rectified around each cell (mm per side) only to judge the paper's brightness. On
+#: a crop no wider than the closing, a lighting gradient that darkens towards the crop's
+#: edge keeps the brighter paper's level there (the closing cannot see the paper beyond
+#: the edge), so the paper itself reads as ink and a square's side merges with it.
+PAPER_CONTEXT_MM = PAPER_KERNEL_MM / 2
 #: Typical printed border weight (mm), used where the border merges with a mark.
 BORDER_MM = 1.2
 #: A border line's run thicker than this (mm) is the border merged with a fill or a shadow.
 MAX_BORDER_MM = 2.5
+#: Strip along the cell's edges (mm) where the table's own rules run: no border is sought
+#: there, so a square's side found at this margin may lie beyond it.
+CELL_MARGIN_MM = 1.8
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,7 @@ class CellImage:
     interior_px: tuple[int, int, int, int]  # (left, top, right, bottom), exclusive ends
     ink: np.ndarray  # (H, W) bool, pen ink (printed border excluded)
     score: SquareScore
+    dark: np.ndarray | None = None  # (H, W) float32, darkness against the paper (0–1)
 
 
 def _runs(profile: np.ndarray, threshold: float) -> list[tuple[int, int]]:
@@ -126,12 +135,16 @@ def find_frame(dark: np.ndarray, *, px_per_mm: float, darkness: float = FRAME_DA
         # Below the paper's own noise (a faint level on a grainy photo): every "line" here
         # would be noise, and a frame made of it would put noise inside the square.
         return None
-    margin = int(round(1.8 * px_per_mm))  # keep the table's own rules out
+    margin = int(round(CELL_MARGIN_MM * px_per_mm))  # keep the table's own rules out
     inner = np.zeros_like(ink)
     inner[margin:-margin, margin:-margin] = ink[margin:-margin, margin:-margin]
     line_px = int(round(0.55 * SQUARE_SIDE_RANGE_MM[0] * px_per_mm))
-    horiz = cv2.morphologyEx(inner, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (line_px, 1)))
-    vert = cv2.morphologyEx(inner, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, line_px)))
+    along_x = cv2.getStructuringElement(cv2.MORPH_RECT, (line_px, 1))
+    along_y = cv2.getStructuringElement(cv2.MORPH_RECT, (1, line_px))
+    horiz = cv2.morphologyEx(inner, cv2.MORPH_OPEN, along_x)
+    vert = cv2.morphologyEx(inner, cv2.MORPH_OPEN, along_y)
+    # Long lines anywhere in the cell, margins included (sensor noise is not one).
+    lines_xy = (cv2.morphologyEx(ink, cv2.MORPH_OPEN, along_x), cv2.morphologyEx(ink, cv2.MORPH_OPEN, along_y))
     rows = _runs(horiz.sum(axis=1).astype(np.float32), line_px)
     cols = _runs(vert.sum(axis=0).astype(np.float32), line_px)
     # The outermost lines first (a fill merged with the border is one long run, whose outer
@@ -159,9 +172,10 @@ def find_frame(dark: np.ndarray, *, px_per_mm: float, darkness: float = FRAME_DA
     lefts, rights = lines(cols, True, 1), lines(cols, False, 1)
     combos = sorted(((a, b, c, d) for a in range(len(tops)) for b in range(len(bottoms))
                      for c in range(len(lefts)) for d in range(len(rights))), key=sum)
-    for a, b, c, d in combos:
+    paper = float(np.median(dark))  # sensor noise makes even paper a little "dark"
+    for a, b, c, d in combos[:MAX_FRAME_COMBINATIONS]:
         found = _frame_from_lines(ink, dark, tops[a], bottoms[b], lefts[c], rights[d], margin=margin,
-                                  px_per_mm=px_per_mm)
+                                  px_per_mm=px_per_mm, paper=paper, lines_xy=lines_xy)
         if found is not None:
             return found
     return None
@@ -172,25 +186,41 @@ def find_frame(dark: np.ndarray, *, px_per_mm: float, darkness: float = FRAME_DA
 MAX_INK_SHARE_FOR_FRAME = 0.6
 #: Lines tried from each end of the cell when looking for the printed square's border.
 MAX_FRAME_CANDIDATES = 3
+#: Combinations of those lines tried as a frame, the outermost first.
+MAX_FRAME_COMBINATIONS = 64
+#: Height / width of a rectified printed square: rows printed 25–33 mm high against the
+#: template's 30 stretch it by 0.9–1.2, and a row misregistered by a crease by more; a
+#: "frame" twice as wide as high or more is none.
+FRAME_ASPECT = (0.5, 2.0)
 #: Share of each side of a candidate border along which its line must be found.
 MIN_SIDE_COVERAGE = 0.85
 #: Share of a side's contrast with the paper by which the strip just outside it (0.5–1.5 mm
 #: out) must be lighter than the side: else the "side" is the edge of a dark area (a
 #: shadow), not a printed line.
 MIN_CONTRAST_BEYOND_BORDER = 0.4
+#: A side whose line goes on 0.5–2.5 mm past both its corners (along this share of that
+#: stretch), with paper outside it there (ink on less than RULE_OUTSIDE_INK of the strip
+#: 0.5–1.5 mm out), is a table rule, not a square's side.
+RUN_ON_MM = 2.0
+RUN_ON_SHARE = 0.8
+RULE_OUTSIDE_INK = 0.5
 
 
 def _frame_from_lines(ink: np.ndarray, dark: np.ndarray, top_run: tuple[int, int], bottom_run: tuple[int, int],
                       left_run: tuple[int, int], right_run: tuple[int, int], *, margin: int,
-                      px_per_mm: float) -> FoundFrame | None:
-    """The square bounded by these four line runs, or None if they do not make one."""
+                      px_per_mm: float, paper: float, lines_xy: tuple[np.ndarray, np.ndarray]) -> FoundFrame | None:
+    """The square bounded by these four line runs, or None if they do not make one.
+
+    ``paper`` is the cell's median darkness: its paper, sensor noise included.
+    ``lines_xy`` are the (M, N) masks of long lines along x and along y in the whole cell.
+    """
     (top, top_end), (bottom_start, bottom) = top_run, bottom_run
     (left, left_end), (right_start, right) = left_run, right_run
     if bottom <= top or right <= left:
         return None
     w_mm, h_mm = (right - left) / px_per_mm, (bottom - top) / px_per_mm
     lo, hi = SQUARE_SIDE_RANGE_MM
-    if not (lo <= w_mm <= hi and lo <= h_mm <= hi * 1.35):
+    if not (lo <= w_mm <= hi and lo <= h_mm <= hi * 1.35 and FRAME_ASPECT[0] <= h_mm / w_mm <= FRAME_ASPECT[1]):
         return None
     # A run thicker than any printed border is the border merged with a fill or a
     # stroke along it: take a typical border weight there instead.
@@ -222,7 +252,6 @@ def _frame_from_lines(ink: np.ndarray, dark: np.ndarray, top_run: tuple[int, int
     # the cell's margin (a square off-centre in its cell) cannot be checked.
     gap, depth = int(round(0.5 * px_per_mm)), int(round(1.5 * px_per_mm))
     h, w = dark.shape
-    paper = float(np.median(dark))  # sensor noise makes even paper a little "dark"
     checks = (
         (left > margin, dark[y0:y1, left:left_end], dark[y0:y1, max(0, left - depth):max(0, left - gap)]),
         (top > margin, dark[top:top_end, x0:x1], dark[max(0, top - depth):max(0, top - gap), x0:x1]),
@@ -234,6 +263,28 @@ def _frame_from_lines(ink: np.ndarray, dark: np.ndarray, top_run: tuple[int, int
             contrast = float(line.mean()) - paper
             if float(line.mean()) - float(beyond.mean()) < MIN_CONTRAST_BEYOND_BORDER * contrast:
                 return None
+    # A square's side ends at its corners; a table rule runs on past them, a thin line with
+    # paper outside it. (A side at the cell's margin is where a rule passes every check
+    # above. A shadow's edge merged with a side runs on too, but as the edge of a dark area,
+    # which the contrast check has dealt with.)
+    reach = int(round(RUN_ON_MM * px_per_mm))
+    t0, t1, t2, t3 = thickness
+    along_x, along_y = lines_xy
+    before_x, after_x = slice(max(0, left - gap - reach), max(0, left - gap)), slice(min(w, right + gap), right + gap + reach)
+    before_y, after_y = slice(max(0, top - gap - reach), max(0, top - gap)), slice(min(h, bottom + gap), bottom + gap + reach)
+    above, below = slice(max(0, top - depth), max(0, top - gap)), slice(min(h, bottom + gap), bottom + depth)
+    leftward, rightward = slice(max(0, left - depth), max(0, left - gap)), slice(min(w, right + gap), right + depth)
+    sides_beyond_corners = (
+        [(along_x[top:top + t1, c].any(axis=0), ink[above, c]) for c in (before_x, after_x)],
+        [(along_x[bottom - t3:bottom, c].any(axis=0), ink[below, c]) for c in (before_x, after_x)],
+        [(along_y[r, left:left + t0].any(axis=1), ink[r, leftward]) for r in (before_y, after_y)],
+        [(along_y[r, right - t2:right].any(axis=1), ink[r, rightward]) for r in (before_y, after_y)],
+    )
+    for ends in sides_beyond_corners:
+        seen = [(float(line.mean()), float(outward.mean()) if outward.size else 0.0)
+                for line, outward in ends if 2 * line.size >= reach]
+        if seen and all(line >= RUN_ON_SHARE and outward < RULE_OUTSIDE_INK for line, outward in seen):
+            return None
     printed = (float(right - left - min(raw[0], raw[2]) + typical), float(bottom - top - min(raw[1], raw[3]) + typical))
     return FoundFrame((left, top, right, bottom), thickness, printed)
 
@@ -346,9 +397,16 @@ def _erase_creases(grey_ink: np.ndarray, ink: np.ndarray, *, frame: tuple[int, i
         return ink
     left, top, right, bottom = frame
     beyond = 1.5 * px_per_mm
+    # Past a side found at the cell's margin lies the rest of that side, not paper: a
+    # stroke's end there is not beyond the square.
+    margin = int(round(CELL_MARGIN_MM * px_per_mm))
+    height, width = ink.shape
+    open_left, open_top = left > margin, top > margin
+    open_right, open_bottom = right < width - margin, bottom < height - margin
 
     def outside(x: float, y: float) -> bool:
-        return x < left - beyond or x > right + beyond or y < top - beyond or y > bottom + beyond
+        return ((open_left and x < left - beyond) or (open_right and x > right + beyond)
+                or (open_top and y < top - beyond) or (open_bottom and y > bottom + beyond))
 
     band = np.zeros(ink.shape, np.uint8)
     for x0, y0, x1, y1 in lines.reshape(-1, 4):
@@ -386,19 +444,26 @@ def _border_darkness(dark: np.ndarray, frame: tuple[int, int, int, int], thickne
 
 
 def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[int, int, int, int],
-               px_per_mm: float = PX_PER_MM) -> CellImage:
+               px_per_mm: float = PX_PER_MM, context_px: int = 0) -> CellImage:
     """Measure the ink in one rectified square cell.
 
     Parameters
     ----------
-    cell_bgr : (M, N, 3) uint8 ndarray, the square cell at ``px_per_mm``.
-    nominal_square_px : (left, top, right, bottom) where the template puts the square,
-        used when the printed border cannot be found (mark over it, occlusion).
+    cell_bgr : (M + 2 c, N + 2 c, 3) uint8 ndarray, the square cell at ``px_per_mm`` with
+        ``c = context_px`` of the paper around it on each side (see PAPER_CONTEXT_MM), which
+        only sets the paper's brightness; everything returned is of the cell alone.
+    nominal_square_px : (left, top, right, bottom) where the template puts the square in
+        the cell, used when the printed border cannot be found (mark over it, occlusion).
     """
-    gray = to_gray(cell_bgr)
     # Darkness against the paper around each pixel: a closing wider than any printed square
     # removes fills and strokes but keeps a shadow's edge, so shadows are not ink.
-    dark = relative_darkness(gray, kernel_px=int(PAPER_KERNEL_MM * px_per_mm))
+    dark = relative_darkness(to_gray(cell_bgr), kernel_px=int(PAPER_KERNEL_MM * px_per_mm))
+    if context_px > 0:
+        inner = (slice(context_px, -context_px), slice(context_px, -context_px))
+        cell_bgr, dark = cell_bgr[inner], dark[inner]
+    gray = to_gray(cell_bgr)
+    # Strokes against the paper within a few millimetres (the cell alone is wide enough).
+    rel = relative_darkness(gray, kernel_px=int(4 * px_per_mm))
     found = find_frame(dark, px_per_mm=px_per_mm)
     if found is None:
         found = find_frame(dark, px_per_mm=px_per_mm, darkness=FAINT_FRAME_DARKNESS)
@@ -411,7 +476,6 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
     interior = (left + thickness[0] + inset, top + thickness[1] + inset,
                 right - thickness[2] - inset, bottom - thickness[3] - inset)
 
-    rel = relative_darkness(gray, kernel_px=int(4 * px_per_mm))
     lab = cv2.cvtColor(cell_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
     paper_ab = np.median(lab[..., 1:][gray >= np.percentile(gray, 60)], axis=0)
     colour = np.hypot(lab[..., 1] - paper_ab[0], lab[..., 2] - paper_ab[1])
@@ -440,7 +504,7 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
     score = min(1.0, max(stroke, 2.0 * fill))
 
     # Band outside the border (≤ 4 mm), inside the cell's own rules.
-    margin = int(round(1.8 * px_per_mm))
+    margin = int(round(CELL_MARGIN_MM * px_per_mm))
     grow = int(round(0.8 * px_per_mm))
     band = np.zeros_like(ink)
     band[margin:-margin, margin:-margin] = True
@@ -472,6 +536,7 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
         ink=ink,
         score=SquareScore(option=option, score=score, fill=fill, stroke=stroke, outside=outside,
                           pencil=pencil, visible=visible),
+        dark=dark,
     )
 
 
@@ -499,14 +564,18 @@ SEARCH_SHIFTS = ((0.0, -0.2), (0.0, 0.2), (0.0, -0.35), (0.0, 0.35), (-0.15, 0.0
 def _score_with_search(bgr: np.ndarray, h: np.ndarray, region: Rect, option: str,
                        nominal: tuple[int, int, int, int], px_per_mm: float) -> CellImage:
     """Score the cell at ``region``; if no printed square is found there, look around it."""
-    cell = score_cell(rectify(bgr, h, region, px_per_mm=px_per_mm), option=option, nominal_square_px=nominal,
-                      px_per_mm=px_per_mm)
+    pad = PAPER_CONTEXT_MM
+
+    def score_at(x: float, y: float) -> CellImage:
+        patch = rectify(bgr, h, Rect(x - pad, y - pad, region.w + 2 * pad, region.h + 2 * pad), px_per_mm=px_per_mm)
+        return score_cell(patch, option=option, nominal_square_px=nominal, px_per_mm=px_per_mm,
+                          context_px=round(pad * px_per_mm))
+
+    cell = score_at(region.x, region.y)
     if cell.score.visible:
         return cell
     for fx, fy in SEARCH_SHIFTS:
-        moved = Rect(region.x + fx * region.h, region.y + fy * region.h, region.w, region.h)
-        candidate = score_cell(rectify(bgr, h, moved, px_per_mm=px_per_mm), option=option,
-                               nominal_square_px=nominal, px_per_mm=px_per_mm)
+        candidate = score_at(region.x + fx * region.h, region.y + fy * region.h)
         if candidate.score.visible and _centred(candidate, px_per_mm):
             shift = float(np.hypot(fx, fy) * region.h)
             return replace(candidate, score=replace(candidate.score, shift_mm=round(shift, 1)))
@@ -556,7 +625,8 @@ def border_blur_mm(cells: list[CellImage], *, px_per_mm: float = PX_PER_MM) -> f
     for c in cells:
         if c.frame_px is None or not c.score.visible:
             continue
-        dark = relative_darkness(to_gray(c.bgr), kernel_px=int(PAPER_KERNEL_MM * px_per_mm))
+        dark = c.dark if c.dark is not None else relative_darkness(to_gray(c.bgr),
+                                                                    kernel_px=int(PAPER_KERNEL_MM * px_per_mm))
         left, top, right, bottom = c.frame_px
         height, width = dark.shape
         pad = int(3 * px_per_mm)
