@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ballot_vision.render import PrintStyle, render_side
-from ballot_vision.stages.identify import PROFILE_MATCH, page_profile_match, rank_by_title
+from ballot_vision.stages.identify import PROFILE_MATCH, page_profile_match, rank_by_title, squares_fit
 from ballot_vision.synth.scenes import form_template
 from ballot_vision.templates import load_templates
 
@@ -89,3 +89,13 @@ def test_form_words_are_not_keywords() -> None:
     for template in TEMPLATES.values():
         assert not set(template.form_words) & set(template.keywords)
     assert TEMPLATES["kz2021-maslikhat-5"].form_words and TEMPLATES["kz2021-mazhilis"].form_words
+
+
+@pytest.mark.parametrize("printed_mm,fits", [(15.0, True), (18.0, True), (20.0, True), (11.0, False), (26.0, False)])
+def test_squares_printed_anywhere_in_the_houses_range_fit_the_design(printed_mm: float, fits: bool) -> None:
+    """Houses printed the 18-mm squares at 15–20 mm; the outer width measured on a photo
+    runs up to about 15 % over the print (border weight, blur, the table's own scale)."""
+    template = TEMPLATES["kz2021-maslikhat-4"]
+    measured = [(printed_mm * 1.15, printed_mm * 1.2)] * 3 + [(printed_mm * 1.02, printed_mm)]
+    assert squares_fit(measured, template) is fits
+    assert squares_fit([(printed_mm, printed_mm)] * 4, template) is fits
