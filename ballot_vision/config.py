@@ -25,6 +25,7 @@ class MarkThresholds:
     marginal: float
     outside: float
     pencil: float
+    faint: float
 
     def __post_init__(self) -> None:
         if not 0 <= self.marginal <= self.definite <= 1:
@@ -34,6 +35,8 @@ class MarkThresholds:
         for name in ("outside", "pencil"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ConfigError(f"marks.{name}: must be within 0–1, got {getattr(self, name)}")
+        if not self.faint >= 0:
+            raise ConfigError(f"marks.faint: must be at least 0, got {self.faint}")
 
 
 @dataclass(frozen=True)

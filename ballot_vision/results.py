@@ -39,6 +39,7 @@ class Reason(StrEnum):
     BLUR = "blur"
     GLARE = "glare"
     PENCIL_SUSPECTED = "pencil_suspected"
+    FAINT_MARK = "faint_mark"  # a blank whose square holds lines too faint to count as ink
     MARK_OUTSIDE_SQUARE = "mark_outside_square"
     TEMPLATE_AMBIGUOUS = "template_ambiguous"
     BALLOT_UNCONFIRMED = "ballot_unconfirmed"  # no text on the photo confirmed it is a ballot
@@ -94,6 +95,9 @@ class SquareScore:
     shift_mm : float
         How far from where the registration put it the printed square was found (0 when it
         was where expected); a square found only by searching around is less certain.
+    faint : float
+        Length of lines inside the square too faint to be ink (a light pencil, a dry pen
+        under blur), in units of 12 mm: they never make a mark, but a blank may hide one.
     """
 
     option: str
@@ -104,6 +108,7 @@ class SquareScore:
     pencil: float = 0.0
     visible: bool = True
     shift_mm: float = 0.0
+    faint: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -194,7 +199,8 @@ def format_square_details(squares: tuple[SquareScore, ...]) -> str:
     for s in squares:
         parts.append(
             f"{s.option}:score={s.score:.4f},fill={s.fill:.4f},stroke={s.stroke:.4f},"
-            f"outside={s.outside:.4f},pencil={s.pencil:.4f},visible={int(s.visible)},shift_mm={s.shift_mm:.1f}"
+            f"outside={s.outside:.4f},pencil={s.pencil:.4f},visible={int(s.visible)},shift_mm={s.shift_mm:.1f},"
+            f"faint={s.faint:.4f}"
         )
     return ";".join(parts)
 
@@ -215,6 +221,7 @@ def parse_square_details(text: str) -> tuple[SquareScore, ...]:
                 pencil=float(values.get("pencil", 0)),
                 visible=values.get("visible", "1") == "1",
                 shift_mm=float(values.get("shift_mm", 0)),
+                faint=float(values.get("faint", 0)),
             )
         )
     return tuple(squares)

@@ -68,7 +68,7 @@ def test_thresholds_are_configuration():
 
 def test_thresholds_are_validated():
     with pytest.raises(ConfigError, match="marginal <= definite"):
-        MarkThresholds(definite=0.1, marginal=0.2, outside=0.3, pencil=0.5)
+        MarkThresholds(definite=0.1, marginal=0.2, outside=0.3, pencil=0.5, faint=0.3)
 
 
 def test_p_marked_is_monotone_and_anchored_at_the_thresholds():
@@ -79,7 +79,8 @@ def test_p_marked_is_monotone_and_anchored_at_the_thresholds():
 
 
 def test_square_details_round_trip_so_decisions_rerun_without_photos():
-    squares = (SquareScore("npk", 0.0123, 0.01, 0.02, 0.0, 0.0, True), SquareScore("adal", 0.9, 0.3, 1.2, 0.1, 0.0, False))
+    squares = (SquareScore("npk", 0.0123, 0.01, 0.02, 0.0, 0.0, True, faint=0.4167),
+               SquareScore("adal", 0.9, 0.3, 1.2, 0.1, 0.0, False))
     parsed = parse_square_details(format_square_details(squares))
     assert [dataclasses.astuple(s) for s in parsed] == [dataclasses.astuple(s) for s in squares]
 
@@ -123,6 +124,19 @@ def test_a_blank_on_a_blurred_photo_goes_to_review():
     assert not sharp.needs_review
     # A clear vote on the same soft photo is not held back for it.
     assert not decide_front(evidence(0.9, 0.0, 0.0, sharpness=CONFIG.review.min_sharpness_blank - 5), CONFIG).needs_review
+
+
+def test_a_blank_with_faint_lines_in_a_square_goes_to_review():
+    """A light pencil below the stroke threshold leaves faint lines: the blank may be a vote."""
+    faint = CONFIG.marks.faint
+    hint = decide_front(evidence(0.0, 0.0, 0.0, s1={"faint": faint + 0.1}), CONFIG)
+    clean = decide_front(evidence(0.0, 0.0, 0.0, s1={"faint": faint - 0.1}), CONFIG)
+    assert hint.decision == clean.decision == Decision.BLANK
+    assert hint.needs_review and Reason.FAINT_MARK in hint.reasons and hint.confidence < clean.confidence
+    assert not clean.needs_review
+    # Faint lines beside a clear mark change nothing: the vote is read from the mark.
+    vote = decide_front(evidence(0.9, 0.0, 0.0, s1={"faint": faint + 0.1}), CONFIG)
+    assert vote.decision == Decision.VOTE and not vote.needs_review
 
 
 def test_a_blank_through_spread_edges_goes_to_review_even_when_noise_makes_it_look_sharp():

@@ -252,3 +252,26 @@ def test_a_stroke_running_to_a_side_at_the_cells_margin_is_not_a_crease():
     stroke[:int(2 * PPM), :] = False
     assert (kept & stroke).sum() == stroke.sum()
 
+
+
+@pytest.mark.parametrize("grey", [225, 210])
+def test_a_cross_too_light_to_be_ink_is_measured_as_faint_lines(grey):
+    """A light pencil cross (paper 240, strokes 210–225) stays below the stroke threshold,
+    so the square scores blank; its lines are still measured, for the decision to doubt
+    the blank (reason faint_mark)."""
+    rng = np.random.default_rng(1)
+    img = cell(18)
+    for a, b in ((mm(-5, -5), mm(5, 5)), (mm(-5, 5), mm(5, -5))):
+        cv2.line(img, a, b, (grey, grey, grey), 3, cv2.LINE_AA)
+    img = np.clip(cv2.GaussianBlur(img, (0, 0), 1.0) + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+    s = score_cell(img, option="x", nominal_square_px=NOMINAL).score
+    assert s.score < CONFIG.marks.marginal
+    assert s.faint >= CONFIG.marks.faint
+
+
+@pytest.mark.parametrize("noise", [3.0, 10.0])
+def test_sensor_noise_in_a_blank_square_is_no_faint_line(noise):
+    rng = np.random.default_rng(2)
+    img = np.clip(cell(18).astype(np.float32) + rng.normal(0, noise, (int(30 * PPM), int(30 * PPM), 1)), 0, 255)
+    s = score_cell(cv2.GaussianBlur(img.astype(np.uint8), (0, 0), 0.8), option="x", nominal_square_px=NOMINAL).score
+    assert s.faint < CONFIG.marks.faint

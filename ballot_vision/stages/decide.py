@@ -44,6 +44,7 @@ ALWAYS_REVIEW = frozenset({
     Reason.MARGINAL_MARK,
     Reason.SQUARE_NOT_VISIBLE,
     Reason.PENCIL_SUSPECTED,
+    Reason.FAINT_MARK,
     Reason.MARK_OUTSIDE_SQUARE,
     Reason.LOW_CONFIDENCE_REGISTRATION,
     Reason.TEMPLATE_AMBIGUOUS,
@@ -117,6 +118,11 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
         or (evidence.blur_mm is not None and evidence.blur_mm > config.review.max_blur_mm_blank))
     if blurred_blank and Reason.BLUR not in reasons:
         reasons.append(Reason.BLUR)
+    # A light pencil or a dry pen can stay below the stroke threshold: a blank whose
+    # squares hold long faint lines may be a missed vote.
+    faint_blank = decision == Decision.BLANK and any(s.faint >= marks.faint for s in visible)
+    if faint_blank:
+        reasons.append(Reason.FAINT_MARK)
 
     # Probability that every square is in the state the decision assumes, times a
     # penalty for a doubtful fit. Squares are treated as independent.
@@ -125,7 +131,7 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
         p = p_marked(s.score, config)
         confidence *= p if s in marked else 1.0 - p
     confidence *= min(1.0, 0.5 + evidence.registration)
-    if hidden or blurred_blank:
+    if hidden or blurred_blank or faint_blank:
         confidence *= 0.5
     if not evidence.template_certain:
         confidence *= 0.9

@@ -51,6 +51,12 @@ GREY_CHROMA_PER_DARKNESS = 12.0
 MARK_REFERENCE_MM = 12.0
 #: Paper darkness in a cell is mostly sensor noise; strokes must be this many times darker.
 NOISE_FACTOR = 2.2
+#: Faint strokes (see _faint_strokes): this much darker than the paper around, or this many
+#: times the cell's noise; only pieces this long (mm), this far (mm) inside the border.
+FAINT_STROKE_DARKNESS = 0.08
+FAINT_NOISE_FACTOR = 1.6
+FAINT_MIN_LENGTH_MM = 2.5
+FAINT_CLEARANCE_MM = 1.0
 #: Ink pieces shorter than this (mm) are noise grains or paper fibres, not pen strokes
 #: (a pen dot is about 1 mm across, so it still counts where it is big enough).
 MIN_STROKE_MM = 0.8
@@ -415,6 +421,28 @@ def _erase_creases(grey_ink: np.ndarray, ink: np.ndarray, *, frame: tuple[int, i
     return ink & ~(band.astype(bool) & grey_ink)
 
 
+def _faint_strokes(rel: np.ndarray, inside: np.ndarray, *, frame: tuple[int, int, int, int],
+                   px_per_mm: float) -> float:
+    """Length of the lines too faint to be ink inside the square, in units of MARK_REFERENCE_MM.
+
+    A light pencil or a dry pen, washed out by blur, can fall below the stroke threshold
+    and leave a marked square blank. Such strokes still run as lines: long pieces at a lower
+    darkness, away from the border's blurred edge, that are no crease across the square.
+
+    Parameters
+    ----------
+    rel : (M, N) float32, darkness against the paper within a few millimetres.
+    inside : (M, N) bool, the square's interior.
+    """
+    level = max(FAINT_STROKE_DARKNESS, FAINT_NOISE_FACTOR * float(np.median(rel)))
+    faint = rel > level
+    faint = _erase_creases(faint, faint, frame=frame, px_per_mm=px_per_mm)
+    k = 2 * int(round(FAINT_CLEARANCE_MM * px_per_mm)) + 1
+    core = cv2.erode(inside.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))).astype(bool)
+    faint = _clean(faint & core, int(MIN_SPECK_MM2 * px_per_mm * px_per_mm), min_length_px=FAINT_MIN_LENGTH_MM * px_per_mm)
+    return stroke_length_px(faint) / px_per_mm / MARK_REFERENCE_MM
+
+
 def _occluded(ink: np.ndarray, px_per_mm: float) -> bool:
     """Whether something broad (a finger, a pen lying on the sheet) enters the cell from outside.
 
@@ -502,6 +530,7 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
     # 15 mm square and in a 20 mm one alike, and a pen dot is short in both.
     stroke = stroke_length_px(interior_ink) / px_per_mm / MARK_REFERENCE_MM
     score = min(1.0, max(stroke, 2.0 * fill))
+    faint = _faint_strokes(rel, inside, frame=frame, px_per_mm=px_per_mm)
 
     # Band outside the border (≤ 4 mm), inside the cell's own rules.
     margin = int(round(CELL_MARGIN_MM * px_per_mm))
@@ -535,7 +564,7 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
         interior_px=interior,
         ink=ink,
         score=SquareScore(option=option, score=score, fill=fill, stroke=stroke, outside=outside,
-                          pencil=pencil, visible=visible),
+                          pencil=pencil, visible=visible, faint=faint),
         dark=dark,
     )
 
