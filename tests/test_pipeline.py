@@ -240,3 +240,16 @@ def test_the_decision_can_be_rerun_from_the_csv_row_alone(tmp_path) -> None:
     verdict = decide_front(evidence, CONTEXT.config)
     assert (verdict.decision, verdict.party, verdict.needs_review) == (result.decision, result.party, result.needs_review)
     assert verdict.confidence == pytest.approx(result.confidence, abs=2e-3)
+
+
+@pytest.mark.parametrize("index", [73, 480])
+def test_a_back_photographed_with_heavy_sensor_noise_is_read_as_a_back(tmp_path, index) -> None:
+    """Photos of a `make eval` hard set (seed 430552106) that were silent errors: the page's
+    grain, measured against a paper level that follows the brightest grains, read as ink,
+    so the blank page under the signature line was not blank and the back was `not_ballot`."""
+    data, ext, truth = generate_one(index, seed=430552106, difficulty="hard", templates=TEMPLATES)
+    assert truth["kind"] == "back" and float(truth["noise_sigma"]) > 8
+    path = tmp_path / f"noisy_back.{ext}"
+    path.write_bytes(data)
+    result = read_photo(path, root=tmp_path, context=CONTEXT)
+    assert result.decision == Decision.BACK

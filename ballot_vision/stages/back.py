@@ -73,6 +73,8 @@ LABEL_INK = 0.004
 CONTINUOUS = 0.9
 #: Ink share of the page beyond the label, above which the page is not a back's blank one.
 BLANK_PAGE_INK = 0.03
+#: Gaussian smoothing (px, at 200 px per line length) before measuring those ink shares.
+INK_SMOOTH_PX = 1.0
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,9 @@ def _ink_share(bgr: np.ndarray, line: _Line, *, along: tuple[float, float], acro
                flip: bool) -> float:
     """Share of ink pixels in a region of the line's frame (at a coarse 200 px per line length)."""
     strip = _strip(bgr, line, along=along, across=across, flip=flip, line_px=200)
-    return float((relative_darkness(to_gray(strip), kernel_px=15) > 0.25).mean())
+    # Smoothed first: the paper closing follows the brightest grains of a noisy photo, and
+    # against that level the paper's own grain reads as ink.
+    return float((relative_darkness(cv2.GaussianBlur(to_gray(strip), (0, 0), INK_SMOOTH_PX), kernel_px=15) > 0.25).mean())
 
 
 def _page_is_blank(bgr: np.ndarray, line: _Line, flip: bool) -> bool:
