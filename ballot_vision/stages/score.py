@@ -57,6 +57,8 @@ FAINT_STROKE_DARKNESS = 0.08
 FAINT_NOISE_FACTOR = 1.6
 FAINT_MIN_LENGTH_MM = 2.5
 FAINT_CLEARANCE_MM = 1.0
+#: Faint lines shorter than this (12 mm units) are reported without the crease check.
+FAINT_NEGLIGIBLE = 0.1
 #: Ink pieces shorter than this (mm) are noise grains or paper fibres, not pen strokes
 #: (a pen dot is about 1 mm across, so it still counts where it is big enough).
 MIN_STROKE_MM = 0.8
@@ -435,12 +437,21 @@ def _faint_strokes(rel: np.ndarray, inside: np.ndarray, *, frame: tuple[int, int
     inside : (M, N) bool, the square's interior.
     """
     level = max(FAINT_STROKE_DARKNESS, FAINT_NOISE_FACTOR * float(np.median(rel)))
-    faint = rel > level
-    faint = _erase_creases(faint, faint, frame=frame, px_per_mm=px_per_mm)
     k = 2 * int(round(FAINT_CLEARANCE_MM * px_per_mm)) + 1
     core = cv2.erode(inside.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))).astype(bool)
-    faint = _clean(faint & core, int(MIN_SPECK_MM2 * px_per_mm * px_per_mm), min_length_px=FAINT_MIN_LENGTH_MM * px_per_mm)
-    return stroke_length_px(faint) / px_per_mm / MARK_REFERENCE_MM
+    speck = int(MIN_SPECK_MM2 * px_per_mm * px_per_mm)
+
+    def length(faint: np.ndarray) -> float:
+        faint = _clean(faint & core, speck, min_length_px=FAINT_MIN_LENGTH_MM * px_per_mm)
+        return stroke_length_px(faint) / px_per_mm / MARK_REFERENCE_MM
+
+    faint = rel > level
+    # Erasing creases only shortens the lines, and costs a Hough transform: a square with
+    # next to no faint line (most blank squares) is measured without it.
+    upper = length(faint)
+    if upper < FAINT_NEGLIGIBLE:
+        return upper
+    return length(_erase_creases(faint, faint, frame=frame, px_per_mm=px_per_mm))
 
 
 def _occluded(ink: np.ndarray, px_per_mm: float) -> bool:
