@@ -105,7 +105,7 @@ class CellImage:
     interior_px: tuple[int, int, int, int]  # (left, top, right, bottom), exclusive ends
     ink: np.ndarray  # (H, W) bool, pen ink (printed border excluded)
     score: SquareScore
-    dark: np.ndarray | None = None  # (H, W) float32, darkness against the paper (0–1)
+    dark: np.ndarray  # (H, W) float32, darkness against the paper (0–1)
 
 
 def _runs(profile: np.ndarray, threshold: float) -> list[tuple[int, int]]:
@@ -496,11 +496,11 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
     """
     # Darkness against the paper around each pixel: a closing wider than any printed square
     # removes fills and strokes but keeps a shadow's edge, so shadows are not ink.
-    dark = relative_darkness(to_gray(cell_bgr), kernel_px=int(PAPER_KERNEL_MM * px_per_mm))
+    gray = to_gray(cell_bgr)
+    dark = relative_darkness(gray, kernel_px=int(PAPER_KERNEL_MM * px_per_mm))
     if context_px > 0:
         inner = (slice(context_px, -context_px), slice(context_px, -context_px))
-        cell_bgr, dark = cell_bgr[inner], dark[inner]
-    gray = to_gray(cell_bgr)
+        cell_bgr, gray, dark = cell_bgr[inner], gray[inner], dark[inner]
     # Strokes against the paper within a few millimetres (the cell alone is wide enough).
     rel = relative_darkness(gray, kernel_px=int(4 * px_per_mm))
     found = find_frame(dark, px_per_mm=px_per_mm)
@@ -589,7 +589,8 @@ def score_squares(bgr: np.ndarray, registration: Registration, *, px_per_mm: flo
         if not registration.visible[index]:
             blank = np.zeros((1, 1, 3), np.uint8)
             cells.append(CellImage(option.id, blank, None, None, (0, 0, 0, 0), np.zeros((1, 1), bool),
-                                   SquareScore(option=option.id, score=0.0, visible=False)))
+                                   SquareScore(option=option.id, score=0.0, visible=False),
+                                   np.zeros((1, 1), np.float32)))
             continue
         h = registration.homography_for(index)
         cells.append(_score_with_search(bgr, h, region, option.id, _to_px(option.square, region, px_per_mm), px_per_mm))
@@ -665,8 +666,7 @@ def border_blur_mm(cells: list[CellImage], *, px_per_mm: float = PX_PER_MM) -> f
     for c in cells:
         if c.frame_px is None or not c.score.visible:
             continue
-        dark = c.dark if c.dark is not None else relative_darkness(to_gray(c.bgr),
-                                                                    kernel_px=int(PAPER_KERNEL_MM * px_per_mm))
+        dark = c.dark
         left, top, right, bottom = c.frame_px
         height, width = dark.shape
         pad = int(3 * px_per_mm)
