@@ -40,6 +40,11 @@ class Figures:
     back_as_front: int
     must_review_flagged: float  # share of fronts that must be reviewed and were
     errors: int
+    wrong_form: int = 0  # fronts counted, without review, on another form than theirs
+
+
+#: Decisions that enter a form's tally (and so must be on the right form).
+COUNTED = ("vote", "blank", "overvote")
 
 
 def join(truth: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
@@ -53,6 +58,12 @@ def join(truth: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     merged["right"] = (merged["decision_r"] == merged["expected_decision"]) & (
         (merged["expected_decision"] != "vote") | (merged["party_r"] == merged["party"])
     )
+    # A counted front goes into its form's tally: a Mazhilis vote read off a maslikhat
+    # ballot is a wrong count even with the right party.
+    merged["wrong_form"] = False
+    if "template" in truth and "template_r" in merged:
+        merged["wrong_form"] = merged["decision_r"].isin(COUNTED) & (merged["template_r"] != merged["template"])
+    merged["right"] &= ~merged["wrong_form"]
     return merged
 
 
@@ -73,6 +84,7 @@ def figures(merged: pd.DataFrame) -> Figures:
         back_as_front=int(((merged["kind"] == "back") & (merged["side"] == "front")).sum()),
         must_review_flagged=float(must["review_r"].mean()) if len(must) else float("nan"),
         errors=int((merged["decision_r"] == "error").sum()),
+        wrong_form=int(auto["wrong_form"].sum()),
     )
 
 
@@ -162,7 +174,8 @@ def report(merged: pd.DataFrame, title: str) -> str:
         f"photos {f.photos}, fronts {f.fronts}, errors {f.errors}",
         f"fronts decided without review: {f.fronts_auto}, right: {f.auto_accuracy:.2%} (target >= 99.5 %)",
         f"fronts sent to review: {f.review_rate:.2%} (target <= 5 % at normal difficulty)",
-        f"silent errors: {f.silent_errors} = {f.silent_error_rate:.3%} of photos (target <= 0.1 %)",
+        f"silent errors: {f.silent_errors} = {f.silent_error_rate:.3%} of photos (target <= 0.1 %), "
+        f"of which counted on the wrong form: {f.wrong_form}",
         f"non-ballots counted as votes: {f.not_ballot_as_vote} (must be 0); backs read as fronts: {f.back_as_front} (must be 0)",
         f"fronts that must be reviewed and were: {f.must_review_flagged:.1%}",
         "",
@@ -189,6 +202,8 @@ def report(merged: pd.DataFrame, title: str) -> str:
     if len(wrong):
         lines.append("silent errors (first 15):")
         cols = ["file", "expected_decision", "party", "decision_r", "party_r", "confidence", "conditions"]
+        if "template_r" in wrong:
+            cols[3:3] = ["template", "template_r"]
         lines.append(wrong[cols].head(15).to_string(index=False))
     return "\n".join(lines)
 

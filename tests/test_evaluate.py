@@ -45,3 +45,12 @@ def test_figures_count_review_and_silent_errors():
 def test_review_load_counts_every_kind_of_photo():
     line = review_load_line(join(TRUTH, RESULTS))
     assert line == "sent to review: fronts 66.7% of 3, backs 100.0% of 1; all photos 75.0%"
+
+
+def test_a_count_on_the_wrong_form_is_a_silent_error():
+    truth = TRUTH.assign(template=["kz2021-mazhilis"] * 3 + [""])
+    results = RESULTS.assign(template=["kz2021-maslikhat-5", "kz2021-mazhilis", "kz2021-mazhilis", ""])
+    merged = join(truth, results)
+    assert merged["right"].tolist() == [False, False, True, True]
+    f = figures(merged)
+    assert (f.silent_errors, f.wrong_form, f.auto_accuracy) == (1, 1, 0.0)
