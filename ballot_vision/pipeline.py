@@ -141,7 +141,8 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
     stretch = print_stretch(frames_mm)
     layout_ok = config.review.confirm_by_layout and layout_matches(observation, template, registration, frames_mm,
                                                                    bgr, stretch=stretch)
-    identified = choose_template(bgr, fits, config, stretch=stretch, layout_ok=layout_ok)
+    identified = choose_template(bgr, fits, config, stretch=stretch, layout_ok=layout_ok,
+                                 squares_found=tuple(c.printed_mm is not None for c in cells))
     if not identified:
         if identified.not_ballot:
             return _finish(context, bgr, PhotoResult(file=name, decision=Decision.NOT_BALLOT,

@@ -314,14 +314,19 @@ def candidate_fits(observation: TableObservation, templates: dict[str, Template]
                    image_shape: tuple[int, ...]) -> list[tuple[Template, Registration]] | IdentifyFailure:
     """Templates whose table can hold the observed rows, each registered, best first.
 
-    A template with exactly the observed number of rows comes first; larger ones follow
-    (rows may be hidden by a finger or the frame), placed where the table's outline says.
+    A template with as many rows as the table's outline spans comes first; larger ones
+    follow (rows may be hidden by a finger or the frame), placed where the outline says;
+    then smaller ones that still hold every row seen (the outline may take in print or
+    shadow beyond the table).
     """
-    total = len(observation.rows) + observation.rows_above + observation.rows_below
+    span = len(observation.rows)
+    total = span + observation.rows_above + observation.rows_below
     exact = sorted((t for t in templates.values() if len(t.options) == total), key=lambda t: t.id)
     larger = sorted((t for t in templates.values() if len(t.options) > total), key=lambda t: (len(t.options), t.id))
+    smaller = sorted((t for t in templates.values() if span <= len(t.options) < total),
+                     key=lambda t: (-len(t.options), t.id))
     fits = []
-    for template in exact + larger:
+    for template in exact + larger + smaller:
         first_rows = first_row_candidates(observation, len(template.options))
         if not first_rows:
             continue
@@ -334,7 +339,7 @@ def candidate_fits(observation: TableObservation, templates: dict[str, Template]
 
 
 #: Row-name evidence reorders the candidate fits when at least this share of the best
-#: fit's distinctive name words were read in the first seen row (and none of the first fit's).
+#: fit's distinctive name words were read in the seen rows.
 ROW_NAME_MATCH = 0.5
 
 
@@ -399,55 +404,106 @@ def table_may_continue(bgr: np.ndarray, registration: Registration, template: Te
 
 def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]],
                       config: Config) -> tuple[list[tuple[Template, Registration]], bool]:
-    """Put first the fit whose party name for the first seen row is the one printed there.
+    """Put first the fit whose party names for the seen rows are the ones printed there.
 
     A table cut by the photo's edge or a finger shows fewer rows than it has: three rows
     seen may be a three-party ballot or the first three of a four-party one, and the
-    maslikhat titles do not say which. The party names in the rows do.
+    maslikhat titles do not say which. The party names in the rows do. The first seen
+    row is read, and the next ones while that does not settle it (a name in Latin letters,
+    such as Nur Otan's, often reads as nothing like any party's: such a row is skipped).
 
-    Returns the fits, reordered, and whether the first one's name was read there.
+    Returns the fits, reordered, and whether the names settled the number of rows.
     """
     template, reg = fits[0]
     seen = [i for i, h in enumerate(reg.cell_to_mm) if h is not None]
     if not seen:
         return fits, False
-    patch = rectify(bgr, reg.homography_for(seen[0]), name_cell(template, template.options[seen[0]]), px_per_mm=OCR_PX_PER_MM)
-    text = read_text(_for_ocr(patch), languages=config.ocr.languages).text
-    if len(normalise(text)) < 6:
-        return fits, False
+    row_counts = [len(t.options) for t, _ in fits]
+    # A fit's names must match in every row read that named some party: min, not mean.
+    agreed = np.ones(len(fits))
+    for position in range(min(ROWS_READ, len(seen))):
+        index = seen[position]
+        patch = rectify(bgr, reg.homography_for(index), name_cell(template, template.options[index]),
+                        px_per_mm=OCR_PX_PER_MM)
+        text = read_text(_for_ocr(patch), languages=config.ocr.languages).text
+        if len(normalise(text)) < 6:
+            continue
+        scores = np.zeros(len(fits))
+        for k, (t, r) in enumerate(fits):
+            # Every fit registers the same observed rows: its seen rows pair up with ours.
+            their_seen = [i for i, h in enumerate(r.cell_to_mm) if h is not None]
+            if len(their_seen) == len(seen):
+                scores[k] = _name_similarity(text, t, their_seen[position])
+        if not scores.any():
+            continue  # read as no party's name: says nothing
+        agreed = np.minimum(agreed, scores)
+        first, named = order_by_name_scores(list(agreed), row_counts)
+        if named:
+            return [fits[first]] + fits[:first] + fits[first + 1:], True
+    return fits, False
 
-    def similarity(fit: tuple[Template, Registration]) -> float:
-        first_seen = [i for i, h in enumerate(fit[1].cell_to_mm) if h is not None]
-        return _name_similarity(text, fit[0], first_seen[0]) if first_seen else 0.0
 
-    scores = [similarity(f) for f in fits]
+#: At most this many seen rows' names are read (each an OCR call of about 0.1 s).
+ROWS_READ = 3
+#: A fit displaces the first one by its row names when its names match this much better.
+ROW_NAME_MARGIN = 0.25
+
+
+def order_by_name_scores(scores: list[float], row_counts: list[int]) -> tuple[int, bool]:
+    """Which fit the row names put first, and whether they settle the number of rows.
+
+    Parameters
+    ----------
+    scores : per fit, the share (0–1) of its expected name words read in its seen rows;
+        fit 0 is the geometric favourite.
+    row_counts : per fit, its template's number of rows.
+
+    The names settle it when the favourite's match (``ROW_NAME_MATCH``) and every fit that
+    matches as well has its number of rows; another fit displaces the favourite when it
+    matches, the favourite does not, and by ``ROW_NAME_MARGIN`` more.
+    """
     best = int(np.argmax(scores))
-    # Only against a first fit none of whose expected name words were read: then the print
-    # there names a party that fit does not put there.
-    if best != 0 and scores[0] == 0.0 and scores[best] >= ROW_NAME_MATCH:
-        return [fits[best]] + fits[:best] + fits[best + 1:], True
-    # Named only if no larger form puts the same party there too.
-    same_name = [sc for (t, _), sc in zip(fits, scores) if sc >= ROW_NAME_MATCH]
-    return fits, scores[0] >= ROW_NAME_MATCH and len(same_name) == 1
+    first = 0
+    if scores[best] >= ROW_NAME_MATCH and scores[0] < ROW_NAME_MATCH and scores[best] - scores[0] >= ROW_NAME_MARGIN:
+        first = best
+    if scores[first] < ROW_NAME_MATCH:
+        return 0, False
+    if {n for n, sc in zip(row_counts, scores) if sc >= ROW_NAME_MATCH} != {row_counts[first]}:
+        return 0, False
+    return first, True
 
 
 def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], config: Config, *,
-                    stretch: float = 1.0, layout_ok: bool = False) -> Identification | IdentifyFailure:
+                    stretch: float = 1.0, layout_ok: bool = False,
+                    squares_found: tuple[bool, ...] | None = None) -> Identification | IdentifyFailure:
     """Pick among the candidate fits by the text on the ballot, and make sure it is a ballot.
 
     Text with ballot words confirms a ballot; readable text without any is another form
     (a questionnaire with a table of squares must never be counted). Where no text can be
     read (blur, low resolution), ``layout_ok`` (see :func:`layout_matches`) confirms it;
     otherwise it stays unconfirmed, which sends it to review.
+
+    Parameters
+    ----------
+    squares_found : per row of the first fit's template, whether its printed square was
+        found: a printed square in every row only the outline suggested proves those rows.
     """
+    outline_template, outline_reg = fits[0]
+    unseen = [i for i, h in enumerate(outline_reg.cell_to_mm) if h is None]
+    outline_proved = squares_found is not None and bool(unseen) and all(squares_found[i] for i in unseen)
     rows_named = False
     if config.ocr.enabled and len({len(t.options) for t, _ in fits}) > 1:
         fits, rows_named = rank_by_row_names(bgr, fits, config)
     first_template, first_reg = fits[0]
     # A table running out of the photo may have more rows than seen: unless its row
-    # names settled which rows these are, a larger form is as likely.
-    rows_uncertain = (not rows_named and any(len(t.options) > len(first_template.options) for t, _ in fits)
-                      and table_may_continue(bgr, first_reg, first_template))
+    # names settled which rows these are, a larger form is as likely. And a smaller form
+    # that holds every row seen is as likely where the table's rules end with it (the
+    # outline took in print or shadow beyond the table, not rows hidden by a finger).
+    rows_uncertain = not rows_named and (
+        (not outline_proved and any(not table_may_continue(bgr, r, t) for t, r in fits
+                                    if len(t.options) < len(first_template.options)))
+        or (any(len(t.options) > len(first_template.options) for t, _ in fits)
+            and table_may_continue(bgr, first_reg, first_template)))
     same_rows = [(t, r) for t, r in fits if len(t.options) == len(first_template.options)]
     h = unstretch(first_reg.photo_to_mm, table_top_mm=first_template.table.box.y, stretch=stretch)
     ocr = read_side_text(bgr, first_template, h, config)
@@ -497,6 +553,11 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
 
 #: How much better the best form's title words must match than the next form's.
 TITLE_MARGIN = 0.1
+#: A form word names a form only when read (nearly) whole. They are short and common in
+#: shape: blurred titles read as a hundred garbled words, among which "ҚАЛАСЫ" matched 0.8
+#: in 4 and "ГОРОДА" in 68 of 305 Mazhilis titles (make eval seed 430552106); none of
+#: them reached 0.95, and a title that names its form whole rarely needs them.
+FORM_WORD_MATCH = 0.95
 
 
 def rank_by_title(text: str, templates: list[Template]) -> tuple[list[Template], bool]:
@@ -507,7 +568,10 @@ def rank_by_title(text: str, templates: list[Template]) -> tuple[list[Template],
     them. It decides when the best form's words match (``KEYWORD_MATCH``) and the next
     form's clearly less. Form words never confirm a ballot: that is ``keywords``' alone.
     """
-    scored = sorted(((_best_keyword(text, t.keywords + t.form_words), t.id, t) for t in templates),
-                    key=lambda x: (-x[0], x[1]))
+    def named(t: Template) -> float:
+        form = _best_keyword(text, t.form_words)
+        return max(_best_keyword(text, t.keywords), form if form >= FORM_WORD_MATCH else 0.0)
+
+    scored = sorted(((named(t), t.id, t) for t in templates), key=lambda x: (-x[0], x[1]))
     runner_up = scored[1][0] if len(scored) > 1 else 0.0
     return [t for _, _, t in scored], scored[0][0] >= KEYWORD_MATCH and scored[0][0] - runner_up >= TITLE_MARGIN
