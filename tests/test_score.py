@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ballot_vision.config import load_config
-from ballot_vision.stages.score import PX_PER_MM, find_frame, score_cell
+from ballot_vision.stages.score import PX_PER_MM, ballot_square_size, find_frame, score_cell
 
 PPM = PX_PER_MM
 CONFIG = load_config()
@@ -275,3 +275,35 @@ def test_sensor_noise_in_a_blank_square_is_no_faint_line(noise):
     img = np.clip(cell(18).astype(np.float32) + rng.normal(0, noise, (int(30 * PPM), int(30 * PPM), 1)), 0, 255)
     s = score_cell(cv2.GaussianBlur(img.astype(np.uint8), (0, 0), 0.8), option="x", nominal_square_px=NOMINAL).score
     assert s.faint < CONFIG.marks.faint
+
+
+def _line_under_the_square(gap_mm: float) -> np.ndarray:
+    """An 18-mm square with a line as wide as it ``gap_mm`` below (a rule bent by a curl
+    under it, or the edge of a fold): the outermost lines frame a taller "square"."""
+    img = cell(18)
+    y = int((24 + gap_mm) * PPM)
+    cv2.line(img, (int(6 * PPM), y), (int(24 * PPM), y), (25, 25, 25), int(PPM))
+    return img
+
+
+def test_a_line_under_the_square_is_taken_for_its_side_unless_the_size_is_known():
+    def darkness(img):
+        return 1 - cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32) / 240
+
+    size = find_frame(darkness(cell(18)), px_per_mm=PPM).printed_px  # as the other squares measure
+    img = _line_under_the_square(2.5)
+    free = find_frame(darkness(img), px_per_mm=PPM)
+    assert free.printed_px[1] > 1.1 * size[1]  # the trap this guards against
+    assert score(img).score > 0.5  # ...the square's own side read as a mark
+    known = find_frame(darkness(img), px_per_mm=PPM, printed_px=size)
+    assert known.printed_px == size and known.box[3] < free.box[3]
+    assert score_cell(img, option="x", nominal_square_px=NOMINAL, printed_px=size).score.score < 0.03
+
+
+@pytest.mark.parametrize("sizes,expected", [
+    ([(18, 22)] * 4 + [(18, 20)], (18, 22)),  # one square found at another size
+    ([(18, 22)] * 2 + [None] * 3, None),  # too few found to know
+    ([(18, 22), (18, 22), (20, 25), (15, 18)], None),  # no majority alike
+])
+def test_a_ballots_square_size_is_what_most_of_its_squares_share(sizes, expected):
+    assert ballot_square_size(sizes) == expected
