@@ -402,15 +402,20 @@ def table_may_continue(bgr: np.ndarray, registration: Registration, template: Te
     return False
 
 
-def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]],
-                      config: Config) -> tuple[list[tuple[Template, Registration]], bool]:
+#: At most this many seen rows' names are read (each an OCR call of about 0.1 s).
+ROWS_READ = 3
+
+
+def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]], config: Config, *,
+                      rows_read: int = ROWS_READ) -> tuple[list[tuple[Template, Registration]], bool]:
     """Put first the fit whose party names for the seen rows are the ones printed there.
 
     A table cut by the photo's edge or a finger shows fewer rows than it has: three rows
     seen may be a three-party ballot or the first three of a four-party one, and the
     maslikhat titles do not say which. The party names in the rows do. The first seen
-    row is read, and the next ones while that does not settle it (a name in Latin letters,
-    such as Nur Otan's, often reads as nothing like any party's: such a row is skipped).
+    row is read, and the next ones, up to ``rows_read``, while that does not settle it (a
+    name in Latin letters, such as Nur Otan's, often reads as nothing like any party's:
+    such a row is skipped).
 
     Returns the fits, reordered, and whether the names settled the number of rows.
     """
@@ -421,7 +426,7 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
     row_counts = [len(t.options) for t, _ in fits]
     # A fit's names must match in every row read that named some party: min, not mean.
     agreed = np.ones(len(fits))
-    for position in range(min(ROWS_READ, len(seen))):
+    for position in range(min(rows_read, len(seen))):
         index = seen[position]
         patch = rectify(bgr, reg.homography_for(index), name_cell(template, template.options[index]),
                         px_per_mm=OCR_PX_PER_MM)
@@ -443,8 +448,6 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
     return fits, False
 
 
-#: At most this many seen rows' names are read (each an OCR call of about 0.1 s).
-ROWS_READ = 3
 #: A fit displaces the first one by its row names when its names match this much better.
 ROW_NAME_MARGIN = 0.25
 
@@ -491,19 +494,21 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     outline_template, outline_reg = fits[0]
     unseen = [i for i, h in enumerate(outline_reg.cell_to_mm) if h is None]
     outline_proved = squares_found is not None and bool(unseen) and all(squares_found[i] for i in unseen)
-    rows_named = False
+    # A table running out of the photo may have more rows than seen: a larger form is as
+    # likely. And a smaller form that holds every row seen is as likely where the table's
+    # rules end with it (the outline took in print or shadow beyond the table, not rows
+    # hidden by a finger).
+    rows = len(outline_template.options)
+    rows_uncertain = (
+        (not outline_proved and any(not table_may_continue(bgr, r, t) for t, r in fits if len(t.options) < rows))
+        or (any(len(t.options) > rows for t, _ in fits) and table_may_continue(bgr, outline_reg, outline_template)))
+    # The row names say which rows these are. Where geometry has settled it, the first seen
+    # row's name is still read as a check (blur can hide where the rules run on), but only
+    # where it has not are more read (an OCR call of about 70 ms a row).
     if config.ocr.enabled and len({len(t.options) for t, _ in fits}) > 1:
-        fits, rows_named = rank_by_row_names(bgr, fits, config)
+        fits, rows_named = rank_by_row_names(bgr, fits, config, rows_read=ROWS_READ if rows_uncertain else 1)
+        rows_uncertain = rows_uncertain and not rows_named
     first_template, first_reg = fits[0]
-    # A table running out of the photo may have more rows than seen: unless its row
-    # names settled which rows these are, a larger form is as likely. And a smaller form
-    # that holds every row seen is as likely where the table's rules end with it (the
-    # outline took in print or shadow beyond the table, not rows hidden by a finger).
-    rows_uncertain = not rows_named and (
-        (not outline_proved and any(not table_may_continue(bgr, r, t) for t, r in fits
-                                    if len(t.options) < len(first_template.options)))
-        or (any(len(t.options) > len(first_template.options) for t, _ in fits)
-            and table_may_continue(bgr, first_reg, first_template)))
     same_rows = [(t, r) for t, r in fits if len(t.options) == len(first_template.options)]
     h = unstretch(first_reg.photo_to_mm, table_top_mm=first_template.table.box.y, stretch=stretch)
     ocr = read_side_text(bgr, first_template, h, config)
