@@ -47,6 +47,7 @@ class ReviewPolicy:
     min_sharpness_blank: float
     max_blur_mm_blank: float
     max_edge_width_not_ballot: float
+    max_sheet_blur_mm_not_ballot: float
     max_glare: float
     review_blank: bool
     review_overvote: bool

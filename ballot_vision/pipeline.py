@@ -21,7 +21,7 @@ from .stages.sheet import find_sheet
 from .stages.decide import FrontEvidence, decide_front
 from .stages.identify import candidate_fits, choose_template, layout_matches, print_stretch, reads_as_party_row
 from .stages.locate import TableObservation, locate_table
-from .stages.quality import edge_width_px
+from .stages.quality import edge_width_px, sheet_blur_mm
 from .stages.score import border_blur_mm, glare, score_squares, sharpness
 from .templates import Template, load_templates
 
@@ -124,10 +124,18 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
         # "No ballot" is known only where a ballot's print would have been sharp enough to find.
         width = edge_width_px(bgr)
         blurred = not width <= config.review.max_edge_width_not_ballot  # NaN: no edges to tell by
+        extras = {"edge_width_px": f"{width:.2f}"}
+        if sheet is not None:
+            # A sheet small in the photo is judged at its own scale (the largest paper: if
+            # smaller, its print is finer still, so the blur is not overstated).
+            paper_mm = max((t.paper_h for t in context.templates.values()), default=297.0)
+            sheet_blur = sheet_blur_mm(bgr, sheet.corners, long_side_mm=paper_mm)
+            blurred = blurred or not sheet_blur <= config.review.max_sheet_blur_mm_not_ballot
+            extras["sheet_blur_mm"] = f"{sheet_blur:.2f}"
         result = PhotoResult(file=name, decision=Decision.NOT_BALLOT,
                              confidence=config.confidence.not_ballot_blurred if blurred else config.confidence.not_ballot,
                              reasons=(Reason.NOT_BALLOT,) + ((Reason.BLUR,) if blurred else ()), needs_review=blurred,
-                             extras={"edge_width_px": f"{width:.2f}"})
+                             extras=extras)
     return _finish(context, bgr, result)
 
 

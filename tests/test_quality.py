@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 
 from ballot_vision.config import load_config
-from ballot_vision.stages.quality import edge_width_px
+from ballot_vision.stages.quality import edge_width_px, sheet_blur_mm
 
 LIMIT = load_config().review.max_edge_width_not_ballot
+MM_LIMIT = load_config().review.max_sheet_blur_mm_not_ballot
+#: _page's sheet, its long side taken as an A4's 297 mm (2.6 px/mm).
+SHEET = np.float32([[300, 120], [980, 120], [980, 900], [300, 900]])
 
 
 def _page(seed: int = 0, noise: float = 3.0) -> np.ndarray:
@@ -56,3 +59,23 @@ def test_width_is_measured_at_a_fixed_working_size() -> None:
 def test_a_photo_without_contrasted_edges_has_no_width() -> None:
     flat = np.full((720, 1280, 3), 180, np.uint8)
     assert math.isnan(edge_width_px(flat))
+
+
+def test_a_sheet_filling_the_photo_is_sharp_at_its_own_scale() -> None:
+    assert sheet_blur_mm(_page(noise=2.0), SHEET, long_side_mm=297.0) < MM_LIMIT
+
+
+def test_a_far_off_sheet_is_too_coarse_though_the_photo_looks_sharp() -> None:
+    """At a third of the size (under 1 px a millimetre) a ballot's rules would not be found."""
+    small = cv2.resize(_page(noise=2.0), None, fx=0.35, fy=0.35, interpolation=cv2.INTER_AREA)
+    photo = np.full((960, 1280, 3), 90, np.uint8)
+    h, w = small.shape[:2]
+    y, x = (960 - h) // 2, (1280 - w) // 2
+    photo[y:y + h, x:x + w] = small
+    assert edge_width_px(photo) < LIMIT
+    assert sheet_blur_mm(photo, SHEET * 0.35 + [x, y], long_side_mm=297.0) > MM_LIMIT
+
+
+def test_a_sheet_without_contrasted_edges_has_no_width() -> None:
+    flat = np.full((720, 1280, 3), 180, np.uint8)
+    assert math.isnan(sheet_blur_mm(flat, SHEET, long_side_mm=297.0))

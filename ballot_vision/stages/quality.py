@@ -67,3 +67,33 @@ def edge_width_px(bgr: np.ndarray) -> float:
         if chosen.size >= MIN_EDGE_POINTS:
             widths.append(float(np.percentile(chosen, SHARP_PERCENTILE)))
     return max(widths) if widths else float("nan")
+
+
+def sheet_blur_mm(bgr: np.ndarray, corners: np.ndarray, *, long_side_mm: float) -> float:
+    """Width of a sheet's sharpest edges, in millimetres of its paper.
+
+    :func:`edge_width_px` judges the whole photo: a small, far-off sheet keeps sharp edges
+    at the photo's scale (its own outline against the table) while its print, a few pixels
+    a millimetre, is smeared at its own.
+
+    Parameters
+    ----------
+    bgr : (M, N, 3) uint8 ndarray, the photo.
+    corners : (4, 2) float ndarray, the sheet's corners in photo pixels, in order round it.
+    long_side_mm : the sheet's long side on paper (mm).
+
+    Returns
+    -------
+    float
+        The width in mm, or NaN when the sheet has too few contrasted edges to tell.
+    """
+    corners = np.asarray(corners, dtype=np.float64)
+    long_side_px = max(float(np.linalg.norm(corners[i] - corners[(i + 1) % 4])) for i in range(4))
+    h, w = bgr.shape[:2]
+    x0, y0 = np.clip(np.floor(corners.min(axis=0)).astype(int), 0, [w, h])
+    x1, y1 = np.clip(np.ceil(corners.max(axis=0)).astype(int) + 1, 0, [w, h])
+    crop = bgr[y0:y1, x0:x1]
+    if crop.size == 0 or long_side_px <= 0:
+        return float("nan")
+    _, scale = resize_long_side(crop, WORK_LONG_SIDE_PX)  # the size edge_width_px measures at
+    return edge_width_px(crop) / (scale * long_side_px / long_side_mm)
