@@ -161,9 +161,12 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
         # Cell-like shapes with no printed square in any of them and no ballot text: not a
         # front we can vouch for (a back's stamp or a background paper); look for a back.
         return None
+    # Scored again unless the chosen form puts the same table in the same place (a form
+    # with the same rows, where only the title differs).
+    if identified.template.table != template.table or not np.array_equal(identified.registration.photo_to_mm,
+                                                                          registration.photo_to_mm):
+        cells = score_squares(bgr, identified.registration)
     registration = identified.registration
-    if identified.template.table != template.table:
-        cells = score_squares(bgr, registration)
     evidence = FrontEvidence(
         squares=tuple(c.score for c in cells),
         registration=registration.quality,

@@ -143,3 +143,29 @@ def test_rows_only_the_outline_suggests_leave_the_form_that_holds_every_seen_row
     assert "kz2021-mazhilis" in [t.id for t, _ in fits]
     identified = choose_template(bgr, fits, load_config())
     assert identified and identified.template.id == "kz2021-mazhilis" and identified.certain
+
+
+def test_a_table_cut_above_its_first_row_is_no_proof_of_a_smaller_form() -> None:
+    """A Mazhilis ballot whose first row (the People's Party) is out of frame shows the rows
+    of the four-party maslikhat, names and all. Placed only where the outline put it, the
+    Mazhilis fit had the wrong names and the maslikhat was certain (IMG_00366 and IMG_00410
+    of make eval seed 1644196684, hard: votes counted on the wrong form)."""
+    template = TEMPLATES["kz2021-mazhilis"]
+    bgr = render_side(template, "front", px_per_mm=8.0, style=PrintStyle.default()).bgr
+    second_row_top = int(round(template.options[1].row.y * 8.0))
+    cut = np.ascontiguousarray(bgr[second_row_top - 4:])  # a sliver of the first row's bottom rule stays
+    observation = locate_table(cut)
+    assert observation and len(observation.rows) == 4 and observation.rows_above == 0
+    fits = candidate_fits(observation, TEMPLATES, cut.shape)
+    identified = choose_template(cut, fits, load_config())
+    assert identified
+    if identified.certain:
+        assert identified.template.id == "kz2021-mazhilis"
+        assert identified.registration.cell_to_mm[0] is None  # and its first row is the one out of sight
+
+
+def test_a_placement_the_outline_did_not_give_only_keeps_the_names_from_settling() -> None:
+    # Fit 2 (another placement of an 8-row form) matches best: it cannot be put first, and
+    # since it matches it leaves the number of rows open.
+    assert order_by_name_scores([0.0, 0.6, 0.9], [3, 4, 8], [True, True, False]) == (0, False)
+    assert order_by_name_scores([0.0, 0.9, 0.3], [3, 4, 8], [True, True, False]) == (1, True)

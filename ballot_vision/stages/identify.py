@@ -317,7 +317,9 @@ def candidate_fits(observation: TableObservation, templates: dict[str, Template]
     A template with as many rows as the table's outline spans comes first; larger ones
     follow (rows may be hidden by a finger or the frame), placed where the outline says;
     then smaller ones that still hold every row seen (the outline may take in print or
-    shadow beyond the table).
+    shadow beyond the table). Last come the other placements of the seen rows in each
+    template with rows hidden (the outline may miss a row cut off by the frame): the row
+    names judge them too, and the first fit of each template is its outline's placement.
     """
     span = len(observation.rows)
     total = span + observation.rows_above + observation.rows_below
@@ -325,17 +327,26 @@ def candidate_fits(observation: TableObservation, templates: dict[str, Template]
     larger = sorted((t for t in templates.values() if len(t.options) > total), key=lambda t: (len(t.options), t.id))
     smaller = sorted((t for t in templates.values() if span <= len(t.options) < total),
                      key=lambda t: (-len(t.options), t.id))
-    fits = []
+    fits, others = [], []
     for template in exact + larger + smaller:
-        first_rows = first_row_candidates(observation, len(template.options))
-        if not first_rows:
-            continue
-        reg = register(observation, template, first_row=first_rows[0], image_shape=image_shape)
-        if not isinstance(reg, RegisterFailure):
-            fits.append((template, reg))
+        for k, first_row in enumerate(first_row_candidates(observation, len(template.options))):
+            reg = register(observation, template, first_row=first_row, image_shape=image_shape)
+            if not isinstance(reg, RegisterFailure):
+                (fits if k == 0 else others).append((template, reg))
     if not fits:
         return IdentifyFailure(f"a table of {total} rows matches no template")
-    return fits
+    return fits + others
+
+
+def outline_placements(fits: list[tuple[Template, Registration]]) -> list[tuple[Template, Registration]]:
+    """The first fit of each template (see :func:`candidate_fits`), in order."""
+    seen: set[str] = set()
+    first = []
+    for template, reg in fits:
+        if template.id not in seen:
+            seen.add(template.id)
+            first.append((template, reg))
+    return first
 
 
 #: Row-name evidence reorders the candidate fits when at least this share of the best
@@ -424,6 +435,10 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
     if not seen:
         return fits, False
     row_counts = [len(t.options) for t, _ in fits]
+    # Another placement of a form's rows only keeps the names from settling: one garbled
+    # row matches some placement of an eight-row form by chance.
+    outline = {id(r) for _, r in outline_placements(fits)}
+    choosable = [id(r) in outline for _, r in fits]
     # A fit's names must match in every row read that named some party: min, not mean.
     agreed = np.ones(len(fits))
     for position in range(min(rows_read, len(seen))):
@@ -442,7 +457,7 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
         if not scores.any():
             continue  # read as no party's name: says nothing
         agreed = np.minimum(agreed, scores)
-        first, named = order_by_name_scores(list(agreed), row_counts)
+        first, named = order_by_name_scores(list(agreed), row_counts, choosable)
         if named:
             return [fits[first]] + fits[:first] + fits[first + 1:], True
     return fits, False
@@ -452,7 +467,8 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
 ROW_NAME_MARGIN = 0.25
 
 
-def order_by_name_scores(scores: list[float], row_counts: list[int]) -> tuple[int, bool]:
+def order_by_name_scores(scores: list[float], row_counts: list[int],
+                         choosable: list[bool] | None = None) -> tuple[int, bool]:
     """Which fit the row names put first, and whether they settle the number of rows.
 
     Parameters
@@ -460,12 +476,15 @@ def order_by_name_scores(scores: list[float], row_counts: list[int]) -> tuple[in
     scores : per fit, the share (0–1) of its expected name words read in its seen rows;
         fit 0 is the geometric favourite.
     row_counts : per fit, its template's number of rows.
+    choosable : per fit, whether the names may put it first (default: all); the others
+        only count against settling.
 
     The names settle it when the favourite's match (``ROW_NAME_MATCH``) and every fit that
-    matches as well has its number of rows; another fit displaces the favourite when it
-    matches, the favourite does not, and by ``ROW_NAME_MARGIN`` more.
+    matches as well has its number of rows; another choosable fit displaces the favourite
+    when it matches, the favourite does not, and by ``ROW_NAME_MARGIN`` more.
     """
-    best = int(np.argmax(scores))
+    allowed = [i for i in range(len(scores)) if choosable is None or choosable[i] or i == 0]
+    best = max(allowed, key=lambda i: (scores[i], -i))
     first = 0
     if scores[best] >= ROW_NAME_MATCH and scores[0] < ROW_NAME_MATCH and scores[best] - scores[0] >= ROW_NAME_MARGIN:
         first = best
@@ -500,7 +519,8 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     # hidden by a finger).
     rows = len(outline_template.options)
     rows_uncertain = (
-        (not outline_proved and any(not table_may_continue(bgr, r, t) for t, r in fits if len(t.options) < rows))
+        (not outline_proved and any(not table_may_continue(bgr, r, t) for t, r in outline_placements(fits)
+                                    if len(t.options) < rows))
         or (any(len(t.options) > rows for t, _ in fits) and table_may_continue(bgr, outline_reg, outline_template)))
     # The row names say which rows these are. Where geometry has settled it, the first seen
     # row's name is still read as a check (blur can hide where the rules run on), but only
@@ -509,7 +529,7 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
         fits, rows_named = rank_by_row_names(bgr, fits, config, rows_read=ROWS_READ if rows_uncertain else 1)
         rows_uncertain = rows_uncertain and not rows_named
     first_template, first_reg = fits[0]
-    same_rows = [(t, r) for t, r in fits if len(t.options) == len(first_template.options)]
+    same_rows = [(t, r) for t, r in outline_placements(fits) if len(t.options) == len(first_template.options)]
     h = unstretch(first_reg.photo_to_mm, table_top_mm=first_template.table.box.y, stretch=stretch)
     ocr = read_side_text(bgr, first_template, h, config)
     text = ocr.text
