@@ -303,14 +303,18 @@ def normalise(text: str) -> str:
     return re.sub(r"[^A-ZА-Я]+", " ", text).strip()
 
 
-def _windows(words: list[str], i: int, key: str):
+#: Windows shorter than this share of a keyword are not compared with it (see keyword_score).
+MIN_WINDOW_SHARE = 0.6
+
+
+def _windows(words: list[str], i: int, key: str, min_share: float = MIN_WINDOW_SHARE):
     """Candidates starting at word ``i`` to compare with ``key``: the word, the word joined
     with the next (OCR may split a word in two), and keyword-length prefixes of those
-    (inflected forms: МАЖИЛИСА)."""
+    (inflected forms: МАЖИЛИСА); none shorter than ``min_share`` of the key."""
     window = ""
     for word in words[i:i + 2]:
         window += word
-        if len(window) < 0.6 * len(key):
+        if len(window) < min_share * len(key):
             continue
         yield from {window, window[: len(key)]}
         if len(window) > 1.5 * len(key):
@@ -318,9 +322,12 @@ def _windows(words: list[str], i: int, key: str):
 
 
 @lru_cache(maxsize=4096)
-def keyword_score(text: str, keyword: str) -> float:
+def keyword_score(text: str, keyword: str, min_share: float = MIN_WINDOW_SHARE) -> float:
     """Best fuzzy match (0–1) of ``keyword`` against any word-aligned window of ``text``.
 
+    ``min_share``: the shortest window compared, as a share of the keyword's length. A
+    short garbled word can be all of a piece with a long keyword (АРАМЕН in ПАРЛАМЕНТ
+    scores 0.8): a larger share asks for the word read (nearly) whole.
     Cached: the same OCR text is matched against the same keywords by several checks.
     """
     words = normalise(text).split()
@@ -330,7 +337,7 @@ def keyword_score(text: str, keyword: str) -> float:
     best = 0.0
     matcher = SequenceMatcher(None, "", key, autojunk=False)
     for i in range(len(words)):
-        for candidate in _windows(words, i, key):
+        for candidate in _windows(words, i, key, min_share):
             matcher.set_seq1(candidate)
             if matcher.real_quick_ratio() > best and matcher.quick_ratio() > best:
                 best = max(best, matcher.ratio())

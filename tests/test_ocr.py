@@ -72,3 +72,16 @@ def test_each_thread_gets_its_own_engine() -> None:
 def test_missing_languages_are_an_error_not_a_crash() -> None:
     got = ocr.read_text(_text_image(TITLE), languages="xx+yy")
     assert not got and "none of the languages" in got.error
+
+
+def test_a_piece_of_a_keyword_matches_only_when_pieces_are_allowed() -> None:
+    """A look-alike form's garbled АРАМЕН lies whole inside ПАРЛАМЕНТ (0.8): enough to keep
+    the photo from being dismissed, not to prove a ballot (make eval seed 2793651698)."""
+    from ballot_vision.stages.identify import WHOLE_WORD_SHARE
+
+    garbled = "АПКЕТА АРЕНДЫ СОТРУДНИК СПРАВКА МЕСТУ ОБЛЫС к р м ас а арамен здрзала"
+    assert ocr.keyword_score(garbled, "ПАРЛАМЕНТ") >= ocr.KEYWORD_MATCH
+    assert ocr.keyword_score(garbled, "ПАРЛАМЕНТ", WHOLE_WORD_SHARE) < ocr.KEYWORD_MATCH
+    # A word read whole, or inflected, still counts.
+    for read in ("ПАРЛАМЕНТА РЕСПУБЛИКИ", "ПАРЛАМЕНТ", "ПАРЛАМНТА"):
+        assert ocr.keyword_score(read, "ПАРЛАМЕНТ", WHOLE_WORD_SHARE) >= ocr.KEYWORD_MATCH

@@ -16,7 +16,8 @@ import numpy as np
 
 from ..config import Config
 from ..imaging import flatten_lighting, order_quad, relative_darkness, to_gray
-from ..ocr import KEYWORD_MATCH, NOTHING_LEGIBLE, READABLE_LETTERS, OcrText, keyword_score, normalise, read_text
+from ..ocr import (KEYWORD_MATCH, MIN_WINDOW_SHARE, NOTHING_LEGIBLE, READABLE_LETTERS, OcrText, keyword_score,
+                   normalise, read_text)
 from ..templates import Rect, Template
 from .locate import TableObservation
 from .register import Registration, RegisterFailure, first_row_candidates, name_cell, rectify, register
@@ -242,8 +243,18 @@ def _for_ocr(patch: np.ndarray) -> np.ndarray:
     return flatten_lighting(to_gray(patch), kernel_px=int(3 * OCR_PX_PER_MM))
 
 
-def _best_keyword(text: str, words: tuple[str, ...]) -> float:
-    return max((keyword_score(text, w) for w in words), default=0.0)
+def _best_keyword(text: str, words: tuple[str, ...], *, whole: bool = False) -> float:
+    """Best match of any of ``words`` in ``text``; ``whole``: only windows of at least
+    ``WHOLE_WORD_SHARE`` of the word's length (proof needs the word, not a piece of it)."""
+    share = WHOLE_WORD_SHARE if whole else MIN_WINDOW_SHARE
+    return max((keyword_score(text, w, share) for w in words), default=0.0)
+
+
+#: Confirming a ballot by its text takes a word read at this share of its length at least:
+#: a look-alike form's garbled АРАМЕН matched ПАРЛАМЕНТ at 0.8 and its table was counted
+#: as a Mazhilis vote (make eval seed 2793651698, IMG_01588). A shorter piece still keeps
+#: the photo from being dismissed as another document.
+WHOLE_WORD_SHARE = 0.75
 
 
 #: A table's name cell is this many times as wide as tall (2021: 156 × 30 mm; 2023: 108 × 22).
@@ -536,8 +547,11 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     # Only words Tesseract was sure of can prove that this is some other document: a
     # blurred or low-resolution ballot title reads as confident-looking garbage otherwise.
     letters = ocr.confident_letters
-    ballot_evidence = max(_best_keyword(text, BALLOT_WORDS),
-                          max(_best_keyword(text, t.keywords) for t, _ in same_rows))
+    def ballot_words(whole: bool) -> float:
+        return max(_best_keyword(text, BALLOT_WORDS, whole=whole),
+                   max(_best_keyword(text, t.keywords, whole=whole) for t, _ in same_rows))
+
+    ballot_evidence = ballot_words(whole=False)
     if letters >= READABLE_LETTERS and ballot_evidence < 0.7:
         return IdentifyFailure("a table with squares, but its text is not a ballot's", not_ballot=True)
     others = [t for t, _ in fits if len(t.options) != len(first_template.options)]
@@ -545,7 +559,7 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
             and max(_best_keyword(text, t.keywords) for t, _ in same_rows) < KEYWORD_MATCH:
         # The title names a form with other rows than these: rows are out of sight.
         rows_uncertain = True
-    confirmed = ballot_evidence >= KEYWORD_MATCH
+    confirmed = ballot_words(whole=True) >= KEYWORD_MATCH
     if not confirmed and config.ocr.enabled:
         # The title may be out of frame or blurred; the party names sit in the table itself.
         names = [name_cell(first_template, o) for o in first_template.options[:1]]
@@ -553,7 +567,7 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
             patch = rectify(bgr, first_reg.photo_to_mm, region, px_per_mm=OCR_PX_PER_MM)
             row_text = read_text(_for_ocr(patch), languages=config.ocr.languages).text
             party_words = tuple(w for o in first_template.options for w in (o.kaz, o.rus) if w) + PARTY_WORDS
-            confirmed = _best_keyword(row_text, party_words) >= KEYWORD_MATCH
+            confirmed = _best_keyword(row_text, party_words, whole=True) >= KEYWORD_MATCH
             text += "\n" + row_text
     by = "text" if confirmed else ""
     if not confirmed and layout_ok and letters <= LAYOUT_MAX_LETTERS:
