@@ -307,12 +307,12 @@ def normalise(text: str) -> str:
 MIN_WINDOW_SHARE = 0.6
 
 
-def _windows(words: list[str], i: int, key: str, min_share: float = MIN_WINDOW_SHARE):
+def _windows(words: list[str], i: int, key: str, min_share: float = MIN_WINDOW_SHARE, join: bool = True):
     """Candidates starting at word ``i`` to compare with ``key``: the word, the word joined
-    with the next (OCR may split a word in two), and keyword-length prefixes of those
-    (inflected forms: МАЖИЛИСА); none shorter than ``min_share`` of the key."""
+    with the next (OCR may split a word in two; unless not ``join``), and keyword-length
+    prefixes of those (inflected forms: МАЖИЛИСА); none shorter than ``min_share`` of the key."""
     window = ""
-    for word in words[i:i + 2]:
+    for word in words[i:i + (2 if join else 1)]:
         window += word
         if len(window) < min_share * len(key):
             continue
@@ -322,12 +322,14 @@ def _windows(words: list[str], i: int, key: str, min_share: float = MIN_WINDOW_S
 
 
 @lru_cache(maxsize=4096)
-def keyword_score(text: str, keyword: str, min_share: float = MIN_WINDOW_SHARE) -> float:
+def keyword_score(text: str, keyword: str, min_share: float = MIN_WINDOW_SHARE, join: bool = True) -> float:
     """Best fuzzy match (0–1) of ``keyword`` against any word-aligned window of ``text``.
 
     ``min_share``: the shortest window compared, as a share of the keyword's length. A
     short garbled word can be all of a piece with a long keyword (АРАМЕН in ПАРЛАМЕНТ
-    scores 0.8): a larger share asks for the word read (nearly) whole.
+    scores 0.8): a larger share asks for the word read (nearly) whole. ``join``: also
+    try each word joined with the next; garbled fragments joined can spell a short
+    keyword exactly (КА ЛАСЫР gave ҚАЛАСЫ).
     Cached: the same OCR text is matched against the same keywords by several checks.
     """
     words = normalise(text).split()
@@ -337,7 +339,7 @@ def keyword_score(text: str, keyword: str, min_share: float = MIN_WINDOW_SHARE) 
     best = 0.0
     matcher = SequenceMatcher(None, "", key, autojunk=False)
     for i in range(len(words)):
-        for candidate in _windows(words, i, key, min_share):
+        for candidate in _windows(words, i, key, min_share, join):
             matcher.set_seq1(candidate)
             if matcher.real_quick_ratio() > best and matcher.quick_ratio() > best:
                 best = max(best, matcher.ratio())

@@ -169,3 +169,14 @@ def test_a_placement_the_outline_did_not_give_only_keeps_the_names_from_settling
     # since it matches it leaves the number of rows open.
     assert order_by_name_scores([0.0, 0.6, 0.9], [3, 4, 8], [True, True, False]) == (0, False)
     assert order_by_name_scores([0.0, 0.9, 0.3], [3, 4, 8], [True, True, False]) == (1, True)
+
+
+def test_fragments_that_spell_a_form_word_only_when_joined_do_not_name_the_form() -> None:
+    """A defocused Mazhilis title read as "... ДОСЫ КА ЛАСЫР АКЕЛЕЕЕ ...": joined, the two
+    fragments spell ҚАЛАСЫ, and the ballot was counted on a maslikhat (make eval seed
+    2793651698, hard, IMG_00041)."""
+    forms = [TEMPLATES["kz2021-maslikhat-5"], TEMPLATES["kz2021-mazhilis"]]
+    order, certain = rank_by_title("ЗА А АН ААЛЫ ЖАЛЫ ГУЛ А СЫЛЫ ДОСЫ КА ЛАСЫР АКЕЛЕЕЕ КАС ТОТЕ", forms)
+    assert not certain
+    order, certain = rank_by_title("ЗА А АН ААЛЫ ЖАЛЫ ГУЛ А СЫЛЫ ДОСЫ КАЛАСЫ АКЕЛЕЕЕ КАС ТОТЕ", forms)
+    assert certain and order[0].id == "kz2021-maslikhat-5"

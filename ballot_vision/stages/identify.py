@@ -243,11 +243,12 @@ def _for_ocr(patch: np.ndarray) -> np.ndarray:
     return flatten_lighting(to_gray(patch), kernel_px=int(3 * OCR_PX_PER_MM))
 
 
-def _best_keyword(text: str, words: tuple[str, ...], *, whole: bool = False) -> float:
+def _best_keyword(text: str, words: tuple[str, ...], *, whole: bool = False, join: bool = True) -> float:
     """Best match of any of ``words`` in ``text``; ``whole``: only windows of at least
-    ``WHOLE_WORD_SHARE`` of the word's length (proof needs the word, not a piece of it)."""
+    ``WHOLE_WORD_SHARE`` of the word's length (proof needs the word, not a piece of it);
+    ``join``: also words OCR split in two (see :func:`keyword_score`)."""
     share = WHOLE_WORD_SHARE if whole else MIN_WINDOW_SHARE
-    return max((keyword_score(text, w, share) for w in words), default=0.0)
+    return max((keyword_score(text, w, share, join) for w in words), default=0.0)
 
 
 #: Confirming a ballot by its text takes a word read at this share of its length at least:
@@ -592,10 +593,12 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
 
 #: How much better the best form's title words must match than the next form's.
 TITLE_MARGIN = 0.1
-#: A form word names a form only when read (nearly) whole. They are short and common in
-#: shape: blurred titles read as a hundred garbled words, among which "ҚАЛАСЫ" matched 0.8
-#: in 4 and "ГОРОДА" in 68 of 305 Mazhilis titles (make eval seed 430552106); none of
-#: them reached 0.95, and a title that names its form whole rarely needs them.
+#: A form word names a form only when read (nearly) whole, as one word. They are short and
+#: common in shape: blurred titles read as a hundred garbled words, among which "ҚАЛАСЫ"
+#: matched 0.8 in 4 and "ГОРОДА" in 68 of 305 Mazhilis titles (make eval seed 430552106);
+#: none of them reached 0.95, and a title that names its form whole rarely needs them.
+#: Two fragments joined spelled "ҚАЛАСЫ" exactly in a defocused Mazhilis title (seed
+#: 2793651698, hard, IMG_00041), so no joined words.
 FORM_WORD_MATCH = 0.95
 
 
@@ -608,7 +611,7 @@ def rank_by_title(text: str, templates: list[Template]) -> tuple[list[Template],
     form's clearly less. Form words never confirm a ballot: that is ``keywords``' alone.
     """
     def named(t: Template) -> float:
-        form = _best_keyword(text, t.form_words)
+        form = _best_keyword(text, t.form_words, whole=True, join=False)
         return max(_best_keyword(text, t.keywords), form if form >= FORM_WORD_MATCH else 0.0)
 
     scored = sorted(((named(t), t.id, t) for t in templates), key=lambda x: (-x[0], x[1]))
