@@ -309,7 +309,7 @@ MIN_WINDOW_SHARE = 0.6
 
 def _windows(words: list[str], i: int, key: str, min_share: float = MIN_WINDOW_SHARE, join: bool = True):
     """Candidates starting at word ``i`` to compare with ``key``: the word, the word joined
-    with the next (OCR may split a word in two; unless not ``join``), and keyword-length
+    with the next (OCR may split a word in two; only with ``join``), and keyword-length
     prefixes of those (inflected forms: МАЖИЛИСА); none shorter than ``min_share`` of the key."""
     window = ""
     for word in words[i:i + (2 if join else 1)]:

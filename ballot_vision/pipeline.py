@@ -126,8 +126,8 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
         blurred = not width <= config.review.max_edge_width_not_ballot  # NaN: no edges to tell by
         extras = {"edge_width_px": f"{width:.2f}"}
         if sheet is not None:
-            # A sheet small in the photo is judged at its own scale (the largest paper: if
-            # smaller, its print is finer still, so the blur is not overstated).
+            # A sheet small in the photo is judged at its own scale, taking it for the largest
+            # paper: a smaller sheet's blur comes out overstated, which errs towards review.
             paper_mm = max((t.paper_h for t in context.templates.values()), default=297.0)
             sheet_blur = sheet_blur_mm(bgr, sheet.corners, long_side_mm=paper_mm)
             blurred = blurred or not sheet_blur <= config.review.max_sheet_blur_mm_not_ballot
