@@ -104,10 +104,15 @@ def order_quad(points: np.ndarray, right_xy: np.ndarray, down_xy: np.ndarray) ->
     return pts[order]
 
 
+def long_side_scale(shape: tuple[int, ...], long_side_px: int) -> float:
+    """The factor (at most 1) that brings an image of ``shape`` to ``long_side_px`` on its long side."""
+    return min(1.0, long_side_px / max(shape[:2]))
+
+
 def resize_long_side(image: np.ndarray, long_side_px: int) -> tuple[np.ndarray, float]:
     """Shrink ``image`` so its long side is at most ``long_side_px``; returns it and the scale."""
     h, w = image.shape[:2]
-    scale = min(1.0, long_side_px / max(h, w))
+    scale = long_side_scale(image.shape, long_side_px)
     if scale >= 1.0:
         return image, 1.0
     size = (max(1, round(w * scale)), max(1, round(h * scale)))

@@ -451,6 +451,8 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
     # row matches some placement of an eight-row form by chance.
     outline = {id(r) for _, r in outline_placements(fits)}
     choosable = [id(r) in outline for _, r in fits]
+    # Every fit registers the same observed rows: its seen rows pair up with ours.
+    their_seen = [[i for i, h in enumerate(r.cell_to_mm) if h is not None] for _, r in fits]
     # A fit's names must match in every row read that named some party: min, not mean.
     agreed = np.ones(len(fits))
     for position in range(min(rows_read, len(seen))):
@@ -461,11 +463,9 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
         if len(normalise(text)) < 6:
             continue
         scores = np.zeros(len(fits))
-        for k, (t, r) in enumerate(fits):
-            # Every fit registers the same observed rows: its seen rows pair up with ours.
-            their_seen = [i for i, h in enumerate(r.cell_to_mm) if h is not None]
-            if len(their_seen) == len(seen):
-                scores[k] = _name_similarity(text, t, their_seen[position])
+        for k, (t, _) in enumerate(fits):
+            if len(their_seen[k]) == len(seen):
+                scores[k] = _name_similarity(text, t, their_seen[k][position])
         if not scores.any():
             continue  # read as no party's name: says nothing
         agreed = np.minimum(agreed, scores)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..imaging import resize_long_side, to_gray
+from ..imaging import long_side_scale, resize_long_side, to_gray
 
 #: Resolution the width is measured at (photos are larger or about this size; a chat photo
 #: of 1280 px is the common case).
@@ -95,5 +95,5 @@ def sheet_blur_mm(bgr: np.ndarray, corners: np.ndarray, *, long_side_mm: float) 
     crop = bgr[y0:y1, x0:x1]
     if crop.size == 0 or long_side_px <= 0:
         return float("nan")
-    _, scale = resize_long_side(crop, WORK_LONG_SIDE_PX)  # the size edge_width_px measures at
+    scale = long_side_scale(crop.shape, WORK_LONG_SIDE_PX)  # the size edge_width_px measures at
     return edge_width_px(crop) / (scale * long_side_px / long_side_mm)
