@@ -307,3 +307,23 @@ def test_a_line_under_the_square_is_taken_for_its_side_unless_the_size_is_known(
 ])
 def test_a_ballots_square_size_is_what_most_of_its_squares_share(sizes, expected):
     assert ballot_square_size(sizes) == expected
+
+
+@pytest.mark.parametrize("angle", [0, 35, 90])
+def test_border_blur_variance_measures_a_shake_per_axis_beyond_the_border_weight(angle):
+    """A shake 3 mm long (three times the border's weight) spreads the vertical sides by
+    its run along x and the horizontal ones by its run along y; noise does not count."""
+    from ballot_vision.deblur import line_kernel
+    from ballot_vision.stages.score import border_blur_variance
+
+    length_mm = 3.0
+    rng = np.random.default_rng(4)
+    kernel = line_kernel(length_mm * PPM, angle)
+    img = cv2.filter2D(cell(18, (0, 0)).astype(np.float32), -1, kernel, borderType=cv2.BORDER_REFLECT)
+    img = np.clip(img + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+    vx, vy = border_blur_variance([score_cell(img, option="a", nominal_square_px=NOMINAL)])
+    a = np.deg2rad(angle)
+    assert vx == pytest.approx(length_mm ** 2 / 12 * np.cos(a) ** 2, abs=0.12)
+    assert vy == pytest.approx(length_mm ** 2 / 12 * np.sin(a) ** 2, abs=0.12)
+    sharp = border_blur_variance([score_cell(cell(18, (0, 0)), option="a", nominal_square_px=NOMINAL)])
+    assert max(sharp) < 0.05

@@ -711,6 +711,21 @@ def _edge_width_px(profile: np.ndarray) -> float:
     return contrast / slope if slope > 0 else float("inf")
 
 
+def _border_profiles(cell: CellImage, px_per_mm: float, reduce=np.mean) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Darkness profiles across a found square's vertical sides (along x) and horizontal
+    sides (along y), each ``reduce``-d along the middle three fifths of the line: clear of
+    the corners, where the lines cross. 3 mm either side of the border's outer edge."""
+    dark = cell.dark
+    left, top, right, bottom = cell.frame_px
+    height, width = dark.shape
+    pad = int(3 * px_per_mm)
+    ys = slice(top + (bottom - top) // 5, bottom - (bottom - top) // 5)
+    xs = slice(left + (right - left) // 5, right - (right - left) // 5)
+    across_x = [reduce(dark[ys, max(0, x - pad):min(width, x + pad)], axis=0) for x in (left, right)]
+    across_y = [reduce(dark[max(0, y - pad):min(height, y + pad), xs], axis=1) for y in (top, bottom)]
+    return across_x, across_y
+
+
 def border_blur_mm(cells: list[CellImage], *, px_per_mm: float = PX_PER_MM) -> float | None:
     """How far the photo's blur spreads a printed edge (mm), from the squares' borders.
 
@@ -723,17 +738,52 @@ def border_blur_mm(cells: list[CellImage], *, px_per_mm: float = PX_PER_MM) -> f
     for c in cells:
         if c.frame_px is None or not c.score.visible:
             continue
-        dark = c.dark
-        left, top, right, bottom = c.frame_px
-        height, width = dark.shape
-        pad = int(3 * px_per_mm)
-        # The middle three fifths of each line: clear of the corners, where the lines cross.
-        ys = slice(top + (bottom - top) // 5, bottom - (bottom - top) // 5)
-        xs = slice(left + (right - left) // 5, right - (right - left) // 5)
-        sides = [dark[ys, max(0, x - pad):min(width, x + pad)].mean(axis=0) for x in (left, right)]
-        sides += [dark[max(0, y - pad):min(height, y + pad), xs].mean(axis=1) for y in (top, bottom)]
-        widths.append(max(_edge_width_px(p) for p in sides if p.size > 2) / px_per_mm)
+        across_x, across_y = _border_profiles(c, px_per_mm)
+        widths.append(max(_edge_width_px(p) for p in across_x + across_y if p.size > 2) / px_per_mm)
     return float(np.median(widths)) if widths else None
+
+
+#: Darkness below this share of a border profile's peak is left out of its spread: sensor
+#: noise far from the line would otherwise weigh in with the square of its distance.
+SPREAD_FLOOR = 0.1
+
+
+def _profile_variance(profile: np.ndarray) -> float:
+    """Second moment (px²) of a darkness profile across one line, about its centre."""
+    if profile.size < 3 or not np.isfinite(profile).all():
+        return float("nan")
+    p = profile.astype(np.float64) - float(np.percentile(profile, 10))
+    p[p < SPREAD_FLOOR * p.max()] = 0.0
+    total = p.sum()
+    if total <= 0:
+        return float("nan")
+    x = np.arange(p.size)
+    centre = (x * p).sum() / total
+    return float(((x - centre) ** 2 * p).sum() / total)
+
+
+def border_blur_variance(cells: list[CellImage], *, px_per_mm: float = PX_PER_MM,
+                         line_mm: float = 1.0) -> tuple[float, float] | None:
+    """How far the photo's blur spreads a thin line across x and across y (variance, mm²).
+
+    Measured on the squares' borders: a border line's darkness, taken across it (the median
+    along its middle, so a pen stroke over part of it does not count), spreads by the
+    line's own weight (``line_mm``, a uniform spread of ``line_mm² / 12``) plus the blur.
+    The vertical sides give the spread across x, the horizontal ones across y; unlike
+    :func:`border_blur_mm` this keeps growing with blur wider than the line, and says
+    along which axis a shake ran (see :mod:`ballot_vision.deblur`). None without squares.
+    """
+    across_x, across_y = [], []
+    for c in cells:
+        if c.frame_px is None or not c.score.visible:
+            continue
+        xs, ys = _border_profiles(c, px_per_mm, np.median)
+        across_x += [_profile_variance(p) for p in xs]
+        across_y += [_profile_variance(p) for p in ys]
+    if not np.isfinite(across_x).any() or not np.isfinite(across_y).any():
+        return None
+    base = line_mm ** 2 / 12.0
+    return tuple(max(0.0, float(np.nanmedian(v)) / px_per_mm ** 2 - base) for v in (across_x, across_y))
 
 
 def glare(cells: list[CellImage]) -> float | None:

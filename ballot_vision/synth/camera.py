@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ballot_vision.deblur import line_kernel
 from ballot_vision.synth.paper import Deformation, crease_lines, height_mm, shading
 
 # --------------------------------------------------------------------------------------
@@ -501,16 +502,7 @@ def blur(photo_bgr: np.ndarray, *, kind: str, size_px: float, angle_deg: float =
     if kind == "defocus":
         return cv2.GaussianBlur(photo_bgr, (0, 0), size_px)
     if kind == "motion":
-        n = int(np.ceil(size_px)) | 1
-        kernel8 = np.zeros((n, n), np.uint8)
-        c = (n - 1) / 2
-        d = np.array([np.cos(np.deg2rad(angle_deg)), -np.sin(np.deg2rad(angle_deg))]) * size_px / 2
-        p0 = (int(round((c - d[0]) * 16)), int(round((c - d[1]) * 16)))
-        p1 = (int(round((c + d[0]) * 16)), int(round((c + d[1]) * 16)))
-        cv2.line(kernel8, p0, p1, 255, 1, cv2.LINE_AA, 4)
-        kernel = kernel8.astype(np.float32)
-        kernel /= max(float(kernel.sum()), 1e-6)
-        return cv2.filter2D(photo_bgr, -1, kernel, borderType=cv2.BORDER_REFLECT)
+        return cv2.filter2D(photo_bgr, -1, line_kernel(size_px, angle_deg), borderType=cv2.BORDER_REFLECT)
     raise ValueError(f"unknown blur {kind!r}")
 
 
