@@ -347,9 +347,10 @@ def keyword_score(text: str, keyword: str, min_share: float = MIN_WINDOW_SHARE, 
 
 
 @lru_cache(maxsize=4096)
-def keyword_positions(text: str, keyword: str, threshold: float) -> tuple[int, ...]:
+def keyword_positions(text: str, keyword: str, threshold: float,
+                      min_share: float = MIN_WINDOW_SHARE) -> tuple[int, ...]:
     """Indices of the words of ``normalise(text)`` where ``keyword`` starts with a match of
-    at least ``threshold`` (windows as in :func:`keyword_score`)."""
+    at least ``threshold`` (windows and ``min_share`` as in :func:`keyword_score`)."""
     words = normalise(text).split()
     key = normalise(keyword).replace(" ", "")
     if not key:
@@ -357,7 +358,7 @@ def keyword_positions(text: str, keyword: str, threshold: float) -> tuple[int, .
     matcher = SequenceMatcher(None, "", key, autojunk=False)
     found = []
     for i in range(len(words)):
-        for candidate in _windows(words, i, key):
+        for candidate in _windows(words, i, key, min_share):
             matcher.set_seq1(candidate)
             if matcher.real_quick_ratio() >= threshold and matcher.quick_ratio() >= threshold \
                     and matcher.ratio() >= threshold:

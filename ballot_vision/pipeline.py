@@ -14,6 +14,7 @@ import numpy as np
 
 from . import debug
 from .config import Config, load_config
+from .deblur import blur_hypotheses
 from .ocr import KEYWORD_MATCH
 from .results import Decision, PhotoResult, Reason, Side, Signature
 from .stages.back import read_back
@@ -22,7 +23,7 @@ from .stages.decide import FrontEvidence, decide_front
 from .stages.identify import candidate_fits, choose_template, layout_matches, print_stretch, reads_as_party_row
 from .stages.locate import TableObservation, locate_table
 from .stages.quality import edge_width_px, sheet_blur_mm
-from .stages.score import border_blur_mm, glare, score_squares, sharpness
+from .stages.score import border_blur_mm, border_blur_variance, glare, score_squares, sharpness
 from .templates import Template, load_templates
 
 
@@ -149,8 +150,10 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
     stretch = print_stretch(frames_mm)
     layout_ok = config.review.confirm_by_layout and layout_matches(observation, template, registration, frames_mm,
                                                                    bgr, stretch=stretch)
+    spread = border_blur_variance(cells)
     identified = choose_template(bgr, fits, config, stretch=stretch, layout_ok=layout_ok,
-                                 squares_found=tuple(c.printed_mm is not None for c in cells))
+                                 squares_found=tuple(c.printed_mm is not None for c in cells),
+                                 blurs=tuple(blur_hypotheses(spread)) if spread is not None else ())
     if not identified:
         if identified.not_ballot:
             return _finish(context, bgr, PhotoResult(file=name, decision=Decision.NOT_BALLOT,
@@ -193,7 +196,8 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
         blur_mm=evidence.blur_mm,
         glare=evidence.glare,
         extras={"template_certain": _flag(identified.certain), "ballot_confirmed": _flag(identified.confirmed),
-                "confirmed_by": identified.confirmed_by, **({"tentative": verdict.tentative} if verdict.tentative else {})},
+                "confirmed_by": identified.confirmed_by, **({"tentative": verdict.tentative} if verdict.tentative else {}),
+                **({"title_restored": identified.restored_by.label} if identified.restored_by else {})},
     )
     if context.debug_dir is not None:
         debug.write(debug.debug_path(context.debug_dir, name), debug.draw_front(bgr, registration, cells, result))

@@ -9,14 +9,17 @@ match each candidate's keywords.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from ..config import Config
+from ..deblur import BlurHypothesis, wiener_deconvolve
 from ..imaging import flatten_lighting, order_quad, relative_darkness, to_gray
-from ..ocr import (KEYWORD_MATCH, MIN_WINDOW_SHARE, NOTHING_LEGIBLE, READABLE_LETTERS, OcrText, keyword_score,
+from ..ocr import (KEYWORD_MATCH, MIN_WINDOW_SHARE, NOTHING_LEGIBLE, READABLE_LETTERS, OcrText, keyword_positions,
+                   keyword_score,
                    normalise, read_text)
 from ..templates import Rect, Template
 from .locate import TableObservation
@@ -48,6 +51,7 @@ class Identification:
     ocr_text: str = ""
     confirmed: bool = True  # False when neither text nor layout confirmed that this is a ballot
     confirmed_by: str = "text"  # "text", "layout" or "" (unconfirmed)
+    restored_by: BlurHypothesis | None = None  # the blur undone to read the title, if any
 
 
 def ocr_regions(template: Template, languages: str) -> list[tuple[Rect, str]]:
@@ -95,14 +99,19 @@ def more_title_regions(template: Template, languages: str) -> list[tuple[Rect, s
 
 
 def read_side_text(bgr: np.ndarray, template: Template, photo_to_mm: np.ndarray, config: Config, *,
-                   regions: list[tuple[Rect, str]] | None = None) -> OcrText:
-    """OCR the identifying regions of ``template`` (or ``regions``); empty when OCR is off."""
+                   regions: list[tuple[Rect, str]] | None = None, blur: BlurHypothesis | None = None) -> OcrText:
+    """OCR the identifying regions of ``template`` (or ``regions``); empty when OCR is off.
+
+    ``blur``: undo this blur (in mm of paper) on each crop before reading it.
+    """
     if not config.ocr.enabled:
         return OcrText("")
     texts = []
     for region, languages in regions if regions is not None else ocr_regions(template, config.ocr.languages):
-        patch = rectify(bgr, photo_to_mm, region, px_per_mm=OCR_PX_PER_MM)
-        texts.append(read_text(_for_ocr(patch), languages=languages))
+        gray = _for_ocr(rectify(bgr, photo_to_mm, region, px_per_mm=OCR_PX_PER_MM))
+        if blur is not None:
+            gray = wiener_deconvolve(gray, blur.kernel(OCR_PX_PER_MM))
+        texts.append(read_text(gray, languages=languages))
     return OcrText("\n".join(t.text for t in texts), confident_text="\n".join(t.confident_text for t in texts))
 
 
@@ -256,6 +265,19 @@ def _best_keyword(text: str, words: tuple[str, ...], *, whole: bool = False, joi
 #: as a Mazhilis vote (make eval seed 2793651698, IMG_01588). A shorter piece still keeps
 #: the photo from being dismissed as another document.
 WHOLE_WORD_SHARE = 0.75
+
+
+#: A title read after undoing a blur counts only where this many of its words (ballot words
+#: and form keywords, at distinct places) are read whole: undoing a wrong blur makes
+#: garbage, among which a form's table read «партия» once (make eval seed 1644196684,
+#: IMG_01114), while a title restored reads as several of its words.
+RESTORED_TITLE_WORDS = 2
+
+
+def words_read_whole(text: str, words: tuple[str, ...]) -> int:
+    """How many places in ``text`` hold one of ``words`` read (nearly) whole (see
+    ``WHOLE_WORD_SHARE``) at ``KEYWORD_MATCH`` or better."""
+    return len({i for w in words for i in keyword_positions(text, w, KEYWORD_MATCH, WHOLE_WORD_SHARE)})
 
 
 #: A table's name cell is this many times as wide as tall (2021: 156 × 30 mm; 2023: 108 × 22).
@@ -509,7 +531,8 @@ def order_by_name_scores(scores: list[float], row_counts: list[int],
 
 def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], config: Config, *,
                     stretch: float = 1.0, layout_ok: bool = False,
-                    squares_found: tuple[bool, ...] | None = None) -> Identification | IdentifyFailure:
+                    squares_found: tuple[bool, ...] | None = None,
+                    blurs: tuple[BlurHypothesis, ...] = ()) -> Identification | IdentifyFailure:
     """Pick among the candidate fits by the text on the ballot, and make sure it is a ballot.
 
     Text with ballot words confirms a ballot; readable text without any is another form
@@ -521,6 +544,9 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     ----------
     squares_found : per row of the first fit's template, whether its printed square was
         found: a printed square in every row only the outline suggested proves those rows.
+    blurs : the photo's blur as measured on its squares (see
+        :func:`ballot_vision.deblur.blur_hypotheses`): where the title read as it is
+        neither confirms the ballot nor names its form, it is read again with each undone.
     """
     outline_template, outline_reg = fits[0]
     unseen = [i for i, h in enumerate(outline_reg.cell_to_mm) if h is None]
@@ -548,11 +574,23 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     # Only words Tesseract was sure of can prove that this is some other document: a
     # blurred or low-resolution ballot title reads as confident-looking garbage otherwise.
     letters = ocr.confident_letters
-    def ballot_words(whole: bool) -> float:
+    def ballot_words(text: str, whole: bool) -> float:
         return max(_best_keyword(text, BALLOT_WORDS, whole=whole),
                    max(_best_keyword(text, t.keywords, whole=whole) for t, _ in same_rows))
 
-    ballot_evidence = ballot_words(whole=False)
+    restored_reads: list[str] = []
+    def restored_titles() -> Iterator[tuple[BlurHypothesis, str]]:
+        """The title read again with each blur hypothesis undone, where it then reads as a
+        ballot title; each read at most once. Never evidence against a ballot: undoing
+        the wrong blur makes garbage."""
+        title_words = BALLOT_WORDS + tuple(w for t, _ in same_rows for w in t.keywords)
+        for i, blur in enumerate(blurs if config.ocr.enabled else ()):
+            if i == len(restored_reads):
+                restored_reads.append(read_side_text(bgr, first_template, h, config, blur=blur).text)
+            if words_read_whole(restored_reads[i], title_words) >= RESTORED_TITLE_WORDS:
+                yield blur, restored_reads[i]
+
+    ballot_evidence = ballot_words(text, whole=False)
     if letters >= READABLE_LETTERS and ballot_evidence < 0.7:
         return IdentifyFailure("a table with squares, but its text is not a ballot's", not_ballot=True)
     others = [t for t, _ in fits if len(t.options) != len(first_template.options)]
@@ -560,7 +598,7 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
             and max(_best_keyword(text, t.keywords) for t, _ in same_rows) < KEYWORD_MATCH:
         # The title names a form with other rows than these: rows are out of sight.
         rows_uncertain = True
-    confirmed = ballot_words(whole=True) >= KEYWORD_MATCH
+    confirmed = ballot_words(text, whole=True) >= KEYWORD_MATCH
     if not confirmed and config.ocr.enabled:
         # The title may be out of frame or blurred; the party names sit in the table itself.
         names = [name_cell(first_template, o) for o in first_template.options[:1]]
@@ -570,13 +608,18 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
             party_words = tuple(w for o in first_template.options for w in (o.kaz, o.rus) if w) + PARTY_WORDS
             confirmed = _best_keyword(row_text, party_words, whole=True) >= KEYWORD_MATCH
             text += "\n" + row_text
+    restored_by = None
+    if not confirmed:
+        restored = next(((b, t) for b, t in restored_titles() if ballot_words(t, whole=True) >= KEYWORD_MATCH), None)
+        if restored is not None:
+            confirmed, restored_by, text = True, restored[0], text + "\n" + restored[1]
     by = "text" if confirmed else ""
     if not confirmed and layout_ok and letters <= LAYOUT_MAX_LETTERS:
         confirmed, by = True, "layout"
     if len(same_rows) == 1:
         template, reg = same_rows[0]
         return Identification(template, reg, certain=not rows_uncertain, ocr_text=text, confirmed=confirmed,
-                              confirmed_by=by)
+                              confirmed_by=by, restored_by=restored_by)
 
     templates = [t for t, _ in same_rows]
     order, certain = rank_by_title(text, templates)
@@ -585,10 +628,17 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
         # The other language's title may survive where the first did not (blur, glare).
         text += "\n" + read_side_text(bgr, first_template, h, config, regions=extra).text
         order, certain = rank_by_title(text, templates)
+    if not certain:
+        # Every read must still agree, by the same margin, with the restored one.
+        for blur, restored in restored_titles():
+            restored_order, certain = rank_by_title(text + "\n" + restored, templates)
+            if certain:
+                order, restored_by, text = restored_order, blur, text + "\n" + restored
+                break
     template = order[0]
     reg = next(r for t, r in same_rows if t.id == template.id)
     return Identification(template, reg, certain=certain and not rows_uncertain, ocr_text=text,
-                          confirmed=confirmed, confirmed_by=by)
+                          confirmed=confirmed, confirmed_by=by, restored_by=restored_by)
 
 
 #: How much better the best form's title words must match than the next form's.
