@@ -41,6 +41,8 @@ class Figures:
     must_review_flagged: float  # share of fronts that must be reviewed and were
     errors: int
     wrong_form: int = 0  # fronts counted, without review, on another form than theirs
+    must_review_share: float = float("nan")  # fronts that must be reviewed / fronts: the floor of review_rate
+    avoidable_review_rate: float = float("nan")  # fronts sent to review that need not have been / fronts
 
 
 #: Decisions that enter a form's tally (and so must be on the right form).
@@ -80,11 +82,14 @@ def figures(merged: pd.DataFrame) -> Figures:
         review_rate=float(fronts["review_r"].mean()) if len(fronts) else float("nan"),
         silent_errors=len(wrong_silent),
         silent_error_rate=len(wrong_silent) / max(1, len(merged)),
-        not_ballot_as_vote=int(((merged["kind"] == "other") & (merged["decision_r"] == "vote")).sum()),
+        not_ballot_as_vote=int(((merged["kind"] == "other") & merged["decision_r"].isin(COUNTED)).sum()),
         back_as_front=int(((merged["kind"] == "back") & (merged["side"] == "front")).sum()),
         must_review_flagged=float(must["review_r"].mean()) if len(must) else float("nan"),
         errors=int((merged["decision_r"] == "error").sum()),
         wrong_form=int(auto["wrong_form"].sum()),
+        must_review_share=len(must) / len(fronts) if len(fronts) else float("nan"),
+        avoidable_review_rate=float((fronts["review_r"] & (fronts["must_review"] != "true")).mean())
+        if len(fronts) else float("nan"),
     )
 
 
@@ -173,10 +178,13 @@ def report(merged: pd.DataFrame, title: str) -> str:
         f"== {title} ==",
         f"photos {f.photos}, fronts {f.fronts}, errors {f.errors}",
         f"fronts decided without review: {f.fronts_auto}, right: {f.auto_accuracy:.2%} (target >= 99.5 %)",
-        f"fronts sent to review: {f.review_rate:.2%} (target <= 5 % at normal difficulty)",
+        f"fronts sent to review: {f.review_rate:.2%} (target <= 5 % at normal difficulty): "
+        f"{f.must_review_share:.2%} of fronts must be (crossed out, pencil, a hidden square...: "
+        f"the floor), and {f.avoidable_review_rate:.2%} went that need not have",
         f"silent errors: {f.silent_errors} = {f.silent_error_rate:.3%} of photos (target <= 0.1 %), "
         f"of which counted on the wrong form: {f.wrong_form}",
-        f"non-ballots counted as votes: {f.not_ballot_as_vote} (must be 0); backs read as fronts: {f.back_as_front} (must be 0)",
+        f"non-ballots counted (vote, blank or overvote): {f.not_ballot_as_vote} (must be 0); "
+        f"backs read as fronts: {f.back_as_front} (must be 0)",
         f"fronts that must be reviewed and were: {f.must_review_flagged:.1%}",
         "",
         "decisions (truth rows × result columns):",

@@ -54,3 +54,21 @@ def test_a_count_on_the_wrong_form_is_a_silent_error():
     assert merged["right"].tolist() == [False, False, True, True]
     f = figures(merged)
     assert (f.silent_errors, f.wrong_form, f.auto_accuracy) == (1, 1, 0.0)
+
+
+def test_review_splits_into_the_floor_that_must_be_reviewed_and_the_rest():
+    f = figures(join(TRUTH, RESULTS))
+    assert f.must_review_share == 1 / 3  # c.jpg: no reader can spare it review
+    assert f.avoidable_review_rate == 1 / 3  # b.jpg: reviewed, though it need not have been
+    assert f.review_rate == f.must_review_share + f.avoidable_review_rate
+
+
+def test_a_non_ballot_counted_as_an_overvote_or_blank_is_counted_like_a_vote():
+    truth = pd.concat([TRUTH, pd.DataFrame({"file": ["e.jpg", "f.jpg"], "kind": ["other", "other"],
+                                            "expected_decision": ["not_ballot"] * 2, "party": ["", ""],
+                                            "must_review": ["false"] * 2, "conditions": ["", ""]})])
+    results = pd.concat([RESULTS, pd.DataFrame({"file": ["e.jpg", "f.jpg"], "side": ["front", "front"],
+                                                "decision": ["blank", "unreadable"], "party": ["", ""],
+                                                "confidence": ["0.99", "0.5"], "needs_review": ["false", "true"],
+                                                "reasons": ["", "ballot_unconfirmed"]})])
+    assert figures(join(truth, results)).not_ballot_as_vote == 1
