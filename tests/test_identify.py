@@ -208,3 +208,29 @@ def test_a_title_smeared_by_a_shake_is_read_once_the_shake_measured_on_the_squar
     assert not (as_is and as_is.certain and as_is.confirmed)  # the case needs the restoration
     assert restored and restored.certain and restored.confirmed
     assert restored.template.id == template_id
+
+
+def test_a_title_naming_a_form_of_other_rows_only_by_a_form_word_leaves_the_rows_open(monkeypatch) -> None:
+    """A finger over a Mazhilis ballot's first row leaves the four-party maslikhat's rows in
+    view; the title, garbled but for «РЕСПУБЛИКИ», names the Mazhilis (make eval seed
+    2193195749 hard, IMG_00217, counted on the maslikhat for the wrong party)."""
+    import ballot_vision.stages.identify as identify
+    from ballot_vision.ocr import OcrText
+
+    template = TEMPLATES["kz2021-mazhilis"]
+    bgr = render_side(template, "front", px_per_mm=8.0, style=PrintStyle.default()).bgr
+    row = template.options[0].row
+    finger = np.ascontiguousarray(bgr.copy())
+    cv2.rectangle(finger, (int(row.x * 8) - 20, int(row.y * 8) - 6),
+                  (int((row.x + row.w) * 8) + 20, int((row.y + row.h) * 8) + 4), (120, 150, 200), -1)
+    observation = locate_table(finger)
+    assert observation
+    fits = candidate_fits(observation, TEMPLATES, finger.shape)
+    assert {"kz2021-maslikhat-4", "kz2021-mazhilis"} <= {t.id for t, _ in fits}
+    garbled = "РОБ ООО СУ У ОИ МАЖИПАСА ПАРПАМА НТА РЕСПУБЛИКИ КАЗАХСТАН, к ИЗКАРАЕ ных ГО ПАРТИЙНЫМ СПИСКАМ"
+    assert identify.title_names(garbled, template) >= identify.KEYWORD_MATCH
+    assert identify.title_names(garbled, TEMPLATES["kz2021-maslikhat-4"]) < identify.KEYWORD_MATCH
+    monkeypatch.setattr(identify, "read_side_text", lambda *a, **k: OcrText(garbled))
+    identified = choose_template(finger, fits, load_config())
+    assert identified
+    assert not (identified.certain and identified.template.id == "kz2021-maslikhat-4")

@@ -594,9 +594,12 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     if letters >= READABLE_LETTERS and ballot_evidence < 0.7:
         return IdentifyFailure("a table with squares, but its text is not a ballot's", not_ballot=True)
     others = [t for t, _ in fits if len(t.options) != len(first_template.options)]
-    if others and max(_best_keyword(text, t.keywords) for t in others) >= KEYWORD_MATCH \
-            and max(_best_keyword(text, t.keywords) for t, _ in same_rows) < KEYWORD_MATCH:
-        # The title names a form with other rows than these: rows are out of sight.
+    if others and max(title_names(text, t) for t in others) >= KEYWORD_MATCH \
+            and max(title_names(text, t) for t, _ in same_rows) < KEYWORD_MATCH:
+        # The title names a form with other rows than these: rows are out of sight. (A
+        # Mazhilis title read as «МАЖИПАСА ПАРПАМА НТА РЕСПУБЛИКИ» over a table whose first
+        # row a finger hid was counted on the four-party maslikhat, make eval seed
+        # 2193195749 hard, IMG_00217: "РЕСПУБЛИКИ", read whole, named it.)
         rows_uncertain = True
     confirmed = ballot_words(text, whole=True) >= KEYWORD_MATCH
     if not confirmed and config.ocr.enabled:
@@ -652,6 +655,13 @@ TITLE_MARGIN = 0.1
 FORM_WORD_MATCH = 0.95
 
 
+def title_names(text: str, template: Template) -> float:
+    """How well ``text`` names ``template`` (0–1): its best keyword, or a form word read whole
+    as one word at ``FORM_WORD_MATCH`` or better."""
+    form = _best_keyword(text, template.form_words, whole=True, join=False)
+    return max(_best_keyword(text, template.keywords), form if form >= FORM_WORD_MATCH else 0.0)
+
+
 def rank_by_title(text: str, templates: list[Template]) -> tuple[list[Template], bool]:
     """Order forms with the same rows by how well the title text names each; and whether it decides.
 
@@ -660,10 +670,6 @@ def rank_by_title(text: str, templates: list[Template]) -> tuple[list[Template],
     them. It decides when the best form's words match (``KEYWORD_MATCH``) and the next
     form's clearly less. Form words never confirm a ballot: that is ``keywords``' alone.
     """
-    def named(t: Template) -> float:
-        form = _best_keyword(text, t.form_words, whole=True, join=False)
-        return max(_best_keyword(text, t.keywords), form if form >= FORM_WORD_MATCH else 0.0)
-
-    scored = sorted(((named(t), t.id, t) for t in templates), key=lambda x: (-x[0], x[1]))
+    scored = sorted(((title_names(text, t), t.id, t) for t in templates), key=lambda x: (-x[0], x[1]))
     runner_up = scored[1][0] if len(scored) > 1 else 0.0
     return [t for _, _, t in scored], scored[0][0] >= KEYWORD_MATCH and scored[0][0] - runner_up >= TITLE_MARGIN
