@@ -327,3 +327,19 @@ def test_border_blur_variance_measures_a_shake_per_axis_beyond_the_border_weight
     assert vy == pytest.approx(length_mm ** 2 / 12 * np.sin(a) ** 2, abs=0.12)
     sharp = border_blur_variance([score_cell(cell(18, (0, 0)), option="a", nominal_square_px=NOMINAL)])
     assert max(sharp) < 0.05
+
+
+def test_a_rule_the_cell_margin_clips_to_a_sliver_is_not_the_squares_top():
+    """A print with rows shorter than the template's (25.6 mm against 30) is stretched to
+    the template's rows: the blurred row rule above the square comes to lie just inside the
+    cell's margin, which clips it to a sliver along the cell's top. Taken for the square's
+    top side, it put the square's own top border inside the square, read as a mark (make
+    eval seed 2193195749, IMG_00317: a vote read as an overvote). The fixture is that
+    cell as the register stage rectified it, with its 12 mm of paper around."""
+    from pathlib import Path
+
+    img = cv2.imread(str(Path(__file__).parent / "fixtures" / "cell-rule-clipped-by-margin.png"))
+    s = score_cell(img, option="adal", nominal_square_px=(36, 36, 144, 144), context_px=72)
+    assert s.frame_px is not None
+    assert s.frame_px[1] / PPM > 3.0, s.frame_px  # the square's top, not the rule at 1.3 mm
+    assert s.score.score < CONFIG.marks.marginal

@@ -294,8 +294,16 @@ def _frame_from_lines(ink: np.ndarray, dark: np.ndarray, top_run: tuple[int, int
     along_x, along_y = lines_xy
     before_x, after_x = slice(max(0, left - gap - reach), max(0, left - gap)), slice(min(w, right + gap), right + gap + reach)
     before_y, after_y = slice(max(0, top - gap - reach), max(0, top - gap)), slice(min(h, bottom + gap), bottom + gap + reach)
-    above, below = slice(max(0, top - depth), max(0, top - gap)), slice(min(h, bottom + gap), bottom + depth)
-    leftward, rightward = slice(max(0, left - depth), max(0, left - gap)), slice(min(w, right + gap), right + depth)
+    # Outside the whole line: a side cut by the cell's margin (a rule the margin clipped to
+    # a sliver) has the rest of itself just beyond the cut, which is not "outside" it.
+    outer_top = _line_extent(along_x[:top, x0:x1].mean(axis=1)[::-1], int(limit))
+    outer_bottom = _line_extent(along_x[bottom:, x0:x1].mean(axis=1), int(limit))
+    outer_left = _line_extent(along_y[y0:y1, :left].mean(axis=0)[::-1], int(limit))
+    outer_right = _line_extent(along_y[y0:y1, right:].mean(axis=0), int(limit))
+    above = slice(max(0, top - outer_top - depth), max(0, top - outer_top - gap))
+    below = slice(min(h, bottom + outer_bottom + gap), bottom + outer_bottom + depth)
+    leftward = slice(max(0, left - outer_left - depth), max(0, left - outer_left - gap))
+    rightward = slice(min(w, right + outer_right + gap), right + outer_right + depth)
     sides_beyond_corners = (
         [(along_x[top:top + t1, c].any(axis=0), ink[above, c]) for c in (before_x, after_x)],
         [(along_x[bottom - t3:bottom, c].any(axis=0), ink[below, c]) for c in (before_x, after_x)],
@@ -309,6 +317,15 @@ def _frame_from_lines(ink: np.ndarray, dark: np.ndarray, top_run: tuple[int, int
             return None
     printed = (float(right - left - min(raw[0], raw[2]) + typical), float(bottom - top - min(raw[1], raw[3]) + typical))
     return FoundFrame((left, top, right, bottom), thickness, printed)
+
+
+def _line_extent(share: np.ndarray, limit_px: int) -> int:
+    """How many rows (or columns) from the start of ``share`` (each one's share of long-line
+    pixels, outwards from a side) a line goes on for; 0 where the darkness goes on past
+    ``limit_px``, a line's widest, as a shadow's or other dark area's does."""
+    off = np.flatnonzero(share < 0.5)
+    extent = int(off[0]) if off.size else int(share.size)
+    return extent if extent <= limit_px else 0
 
 
 #: Darkness below which a pixel beyond the border is paper again (the end of a blurred
