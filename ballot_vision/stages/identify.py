@@ -19,8 +19,7 @@ from ..config import Config
 from ..deblur import BlurHypothesis, wiener_deconvolve
 from ..imaging import flatten_lighting, order_quad, relative_darkness, to_gray
 from ..ocr import (KEYWORD_MATCH, MIN_WINDOW_SHARE, NOTHING_LEGIBLE, READABLE_LETTERS, OcrText, keyword_positions,
-                   keyword_score,
-                   normalise, read_text)
+                   keyword_score, normalise, read_text)
 from ..templates import Rect, Template
 from .locate import TableObservation
 from .register import Registration, RegisterFailure, first_row_candidates, name_cell, rectify, register
@@ -613,7 +612,8 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
             text += "\n" + row_text
     restored_by = None
     if not confirmed:
-        restored = next(((b, t) for b, t in restored_titles() if ballot_words(t, whole=True) >= KEYWORD_MATCH), None)
+        # A restored title holds ballot words read whole (see restored_titles): it confirms.
+        restored = next(restored_titles(), None)
         if restored is not None:
             confirmed, restored_by, text = True, restored[0], text + "\n" + restored[1]
     by = "text" if confirmed else ""
