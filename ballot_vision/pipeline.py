@@ -113,20 +113,22 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
                              decision=Decision.UNREADABLE, confidence=config.confidence.unreadable_structure,
                              needs_review=True, reasons=(Reason.UNREADABLE,)
                              + ((Reason.SQUARE_NOT_VISIBLE,) if names_only else ()))
-    elif (sheet := find_sheet(bgr)) is not None and sheet.blank_middle:
+    elif (sheet := find_sheet(bgr)) is not None and sheet.may_be_back:
         # Nothing sharp enough to read, but the outline and layout of a back (blank page,
-        # print at one end): too likely a back to be dismissed as "not a ballot".
+        # print at one end), or a blank sheet cut by the frame: too likely a back to be
+        # dismissed as "not a ballot".
         result = PhotoResult(file=name, side=Side.BACK, decision=Decision.BACK,
                              confidence=config.confidence.back_sheet_only,
                              signature=Signature.UNKNOWN, needs_review=True,
                              reasons=(Reason.SIGNATURE_UNKNOWN, Reason.BALLOT_UNCONFIRMED),
-                             extras={"ballot_confirmed": "false", "confirmed_by": "", "found_by": "sheet"})
+                             extras={"ballot_confirmed": "false", "confirmed_by": "",
+                                     "found_by": "sheet_cut_by_frame" if sheet.cut_by_frame else "sheet"})
     else:
         # "No ballot" is known only where a ballot's print would have been sharp enough to find.
         width = edge_width_px(bgr)
         blurred = not width <= config.review.max_edge_width_not_ballot  # NaN: no edges to tell by
         extras = {"edge_width_px": f"{width:.2f}"}
-        if sheet is not None:
+        if sheet is not None and sheet.corners is not None:
             # A sheet small in the photo is judged at its own scale, taking it for the largest
             # paper: a smaller sheet's blur comes out overstated, which errs towards review.
             paper_mm = max((t.paper_h for t in context.templates.values()), default=297.0)

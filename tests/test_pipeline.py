@@ -131,6 +131,22 @@ def test_a_back_lying_on_a_page_of_text_is_read(tmp_path) -> None:
     assert result.signature.value in (truth["signature"], "unknown")
 
 
+@pytest.mark.parametrize("index,seed,difficulty", [
+    (314, 1673343435, "normal"),  # its stamped end and line cut off by the frame: blank paper
+    (403, 1673343435, "normal"),  # folded in three, its printed end cut off
+    (478, 1673343435, "hard"),  # whole, but seen at a slant and shaken: its line is lost
+])
+def test_a_back_with_nothing_legible_in_frame_is_not_dismissed(tmp_path, index, seed, difficulty) -> None:
+    """Make eval photos once read, without review, as not_ballot: a sheet's outline or its
+    blank paper cut by the frame is all that shows of a back."""
+    data, ext, truth = generate_one(index, seed=seed, difficulty=difficulty, templates=TEMPLATES)
+    assert truth["expected_decision"] == "back"
+    path = tmp_path / f"back.{ext}"
+    path.write_bytes(data)
+    result = read_photo(path, root=tmp_path, context=CONTEXT)
+    assert result.decision == Decision.BACK and result.needs_review, (result.decision, result.reasons)
+
+
 @pytest.mark.parametrize("seed", [43, 44])
 def test_a_front_shaken_across_its_rules_is_read_as_a_front(tmp_path, seed) -> None:
     """Vertical motion blur fades the horizontal rules and square borders; it is still a front."""

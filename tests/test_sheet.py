@@ -47,3 +47,46 @@ def test_no_sheet_on_an_empty_table_or_a_bright_wall() -> None:
     table[:] = (40, 60, 90)
     assert find_sheet(table) is None
     assert find_sheet(np.full((1000, 800, 3), 230, np.uint8)) is None
+
+
+def _perspective_photo(page: np.ndarray, corners: list[tuple[float, float]], *, size: tuple[int, int] = (1000, 800)) -> np.ndarray:
+    """``page`` (grey) warped onto a dark table so that its corners land on ``corners``
+    (clockwise from top-left; they may lie outside the photo), lightly blurred."""
+    h, w = page.shape
+    m = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), np.float32(corners))
+    canvas = np.zeros((*size, 3), np.uint8)
+    canvas[:] = (40, 60, 90)
+    warped = cv2.warpPerspective(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR), m, size[::-1])
+    inside = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, size[::-1]) > 0
+    canvas[inside] = warped[inside]
+    return cv2.GaussianBlur(canvas, (0, 0), 2)
+
+
+def test_a_page_seen_at_a_slant_is_a_quadrilateral_sheet() -> None:
+    # Far edge foreshortened: a trapezoid fills its bounding rectangle too poorly for a
+    # rectangle fit (0.83), but four corners fit it.
+    page = _page()
+    cv2.line(page, (140, 530), (380, 530), 30, 2)
+    cv2.rectangle(page, (60, 500), (300, 508), 60, -1)
+    true_corners = np.float32([(250, 200), (550, 200), (630, 800), (170, 800)])
+    sheet = find_sheet(_perspective_photo(page, true_corners.tolist()))
+    assert sheet is not None and not sheet.cut_by_frame and sheet.blank_middle and sheet.may_be_back
+    assert sheet.corners is not None
+    for corner in true_corners:
+        assert np.linalg.norm(sheet.corners - corner, axis=1).min() < 12
+
+
+def test_a_blank_sheet_cut_by_the_frame_may_be_a_back() -> None:
+    # Only the blank half of a back is in frame: no outline to measure, nothing printed.
+    photo = _perspective_photo(_page(), [(420, 300), (1000, 300), (1000, 1120), (420, 1120)])
+    sheet = find_sheet(photo)
+    assert sheet is not None and sheet.cut_by_frame and sheet.may_be_back
+
+
+def test_a_page_of_text_cut_by_the_frame_is_not() -> None:
+    page = _page()
+    for y in range(60, 560, 18):
+        cv2.rectangle(page, (40, y), (380, y + 7), 50, -1)
+    photo = _perspective_photo(page, [(420, 300), (1000, 300), (1000, 1120), (420, 1120)])
+    sheet = find_sheet(photo)
+    assert sheet is None or not sheet.may_be_back

@@ -5,6 +5,11 @@ keeps only its outline: a bright, plain rectangle of A4 proportions, blank in th
 with a smudge (the label and line) at one end. Rather than call such a photo "not a
 ballot" with confidence, the pipeline sends it to review as a possible back. Full pages
 of text (documents) and sheets with print in their middle (forms) are not backs.
+
+A sheet photographed at a slant is a quadrilateral, not a rectangle, so its outline is
+fitted with four corners. A sheet cut by the photo's frame has no outline to measure:
+where what is in frame of it is plain paper, almost blank, it may be the part of a back
+away from its label, and is not dismissed either.
 """
 
 from __future__ import annotations
@@ -24,11 +29,22 @@ THRESHOLD_STEPS = (0.0, 0.1, 0.2)
 PAPER_CHROMA = 30.0
 #: A sheet covers this share of the photo (a whole-frame bright area is a wall or a screen).
 AREA = (0.05, 0.92)
-#: Long side / short side: A4 and A5 are 1.41; perspective and a fold change it a little.
-ASPECT = (1.2, 1.7)
-#: Outline area / its bounding rectangle (a sheet is a convex quadrilateral).
-FILL = 0.85
+#: Long side / short side (means of opposite sides): A4 and A5 are 1.41; perspective and a
+#: fold change it a little.
+ASPECT = (1.15, 1.75)
+#: Outline area / the area of its four-cornered fit (a sheet is a convex quadrilateral), or
+#: where four corners do not fit it (a corner clipped by the frame or a finger), of its
+#: smallest bounding rectangle.
+FILL = 0.93
+RECT_FILL = 0.85
 SOLIDITY = 0.93
+#: A sheet cut by the frame: at least this share of the photo (smaller bright patches at
+#: the edge are a lamp's reflection or a wall), plain (solidity) and nearly blank.
+CUT_AREA = (0.1, 0.7)
+CUT_SOLIDITY = 0.95
+CUT_MAX_INK = 0.03
+#: Contour points this close to the photo's edge (working px) touch the frame.
+EDGE_PX = 2
 #: Darkness (relative to the paper) that counts as ink on the rectified page.
 INK_DARKNESS = 0.12
 #: A back's middle third is blank (below this ink share) and something is printed at an end.
@@ -40,14 +56,20 @@ SOME_INK = 0.005
 class SheetObservation:
     """A plain sheet of paper in the photo.
 
-    corners : (4, 2) float32, photo px, clockwise from a corner of a short side.
-    area_share : share of the photo the sheet covers.
-    thirds_ink : ink share of the page's three thirds along its long side.
+    corners : (4, 2) float32, photo px, in order round the outline from a corner of a short
+        side; None for a sheet cut by the frame.
+    area_share : share of the photo the sheet (its part in frame) covers.
+    thirds_ink : ink share of the page's three thirds along its long side; for a sheet cut
+        by the frame, the ink share of its part in frame, three times.
     """
 
-    corners: np.ndarray
+    corners: np.ndarray | None
     area_share: float
     thirds_ink: tuple[float, float, float]
+
+    @property
+    def cut_by_frame(self) -> bool:
+        return self.corners is None
 
     @property
     def blank_middle(self) -> bool:
@@ -55,9 +77,18 @@ class SheetObservation:
         ends = max(self.thirds_ink[0], self.thirds_ink[2])
         return self.thirds_ink[1] < BLANK_MIDDLE and ends >= SOME_INK
 
+    @property
+    def may_be_back(self) -> bool:
+        """A back's layout, or a nearly blank part of a sheet cut by the frame."""
+        if self.cut_by_frame:
+            return self.thirds_ink[1] <= CUT_MAX_INK
+        return self.blank_middle
+
 
 def find_sheet(bgr: np.ndarray) -> SheetObservation | None:
     """The largest plain, sheet-shaped bright region of the photo, or None.
+
+    A sheet wholly in frame is preferred to one cut by the frame (which may be a wall).
 
     Parameters
     ----------
@@ -68,7 +99,8 @@ def find_sheet(bgr: np.ndarray) -> SheetObservation | None:
     smooth = cv2.GaussianBlur(gray, (0, 0), 3)
     otsu, _ = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     paper_coloured = chroma(small) < PAPER_CHROMA
-    best = None
+    whole: tuple[float, np.ndarray] | None = None
+    cut: tuple[float, np.ndarray] | None = None
     # Otsu's split first; a shadow or a light background joins the sheet to its
     # surroundings there, and a brighter cut separates them again.
     for step in THRESHOLD_STEPS:
@@ -77,24 +109,77 @@ def find_sheet(bgr: np.ndarray) -> SheetObservation | None:
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for contour in contours:
-            if _sheet_shaped(contour, mask.size) and (best is None or cv2.contourArea(contour) > cv2.contourArea(best)):
-                best = contour
-    if best is None:
-        return None
-    corners = _portrait_corners(cv2.boxPoints(cv2.minAreaRect(best)))
-    thirds = _thirds_ink(gray, corners)
-    return SheetObservation(corners / scale, cv2.contourArea(best) / gray.size, thirds)
+            area = cv2.contourArea(contour)
+            if (corners := _sheet_corners(contour, mask.size)) is not None:
+                if whole is None or area > whole[0]:
+                    whole = (area, corners)
+            elif _touches_frame(contour, mask.shape) and _cut_sheet_shaped(contour, mask.size):
+                if cut is None or area > cut[0]:
+                    cut = (area, contour)
+    if whole is not None:
+        corners = _portrait_corners(whole[1])
+        return SheetObservation(corners / scale, whole[0] / gray.size, _thirds_ink(gray, corners))
+    if cut is not None:
+        ink = _region_ink(gray, cut[1])
+        return SheetObservation(None, cut[0] / gray.size, (ink, ink, ink))
+    return None
 
 
-def _sheet_shaped(contour: np.ndarray, image_area: int) -> bool:
-    """A convex quadrilateral of sheet proportions covering a plausible share of the photo."""
+def _touches_frame(contour: np.ndarray, shape: tuple[int, ...]) -> bool:
+    points = contour.reshape(-1, 2)
+    h, w = shape[:2]
+    return bool(((points.min(axis=1) < EDGE_PX) | (points[:, 0] >= w - 1 - EDGE_PX)
+                 | (points[:, 1] >= h - 1 - EDGE_PX)).any())
+
+
+def _quadrilateral(hull: np.ndarray) -> np.ndarray | None:
+    """(4, 2) float32 corners of a convex outline, in order round it, or None when four
+    corners do not describe it (the coarsest simplification still keeps more)."""
+    perimeter = cv2.arcLength(hull, True)
+    for tolerance in (0.01, 0.015, 0.02, 0.03, 0.04, 0.05):
+        approx = cv2.approxPolyDP(hull, tolerance * perimeter, True)
+        if len(approx) <= 4:
+            return approx.reshape(4, 2).astype(np.float32) if len(approx) == 4 else None
+    return None
+
+
+def _sheet_corners(contour: np.ndarray, image_area: int) -> np.ndarray | None:
+    """A convex quadrilateral of sheet proportions covering a plausible share of the photo:
+    its (4, 2) corners, or None."""
     area = cv2.contourArea(contour)
     if not AREA[0] <= area / image_area <= AREA[1]:
+        return None
+    hull = cv2.convexHull(contour)
+    if area / max(cv2.contourArea(hull), 1.0) < SOLIDITY:
+        return None
+    corners = _quadrilateral(hull)
+    if corners is None or area / max(cv2.contourArea(corners), 1.0) < FILL:
+        corners = cv2.boxPoints(cv2.minAreaRect(contour)).astype(np.float32)
+        if area / max(cv2.contourArea(corners), 1.0) < RECT_FILL:
+            return None
+    sides = np.linalg.norm(np.roll(corners, -1, axis=0) - corners, axis=1)
+    a, b = (sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2
+    if min(a, b) < 1 or not ASPECT[0] <= max(a, b) / min(a, b) <= ASPECT[1]:
+        return None
+    return corners
+
+
+def _cut_sheet_shaped(contour: np.ndarray, image_area: int) -> bool:
+    """A plain bright region at the frame's edge, large enough to be part of a sheet."""
+    area = cv2.contourArea(contour)
+    if not CUT_AREA[0] <= area / image_area <= CUT_AREA[1]:
         return False
-    (_, _), (w, h), _ = cv2.minAreaRect(contour)
-    if min(w, h) < 1 or not ASPECT[0] <= max(w, h) / min(w, h) <= ASPECT[1]:
-        return False
-    return area / (w * h) >= FILL and area / max(cv2.contourArea(cv2.convexHull(contour)), 1.0) >= SOLIDITY
+    return area / max(cv2.contourArea(cv2.convexHull(contour)), 1.0) >= CUT_SOLIDITY
+
+
+def _region_ink(gray: np.ndarray, contour: np.ndarray) -> float:
+    """Ink share inside ``contour``, its rim left out (the sheet's edge is no ink)."""
+    inside = np.zeros(gray.shape, np.uint8)
+    cv2.drawContours(inside, [contour], -1, 1, thickness=-1)
+    inside = cv2.erode(inside, np.ones((9, 9), np.uint8)) > 0
+    if not inside.any():
+        return 1.0
+    return float((relative_darkness(gray, kernel_px=15) > INK_DARKNESS)[inside].mean())
 
 
 def _portrait_corners(box: np.ndarray) -> np.ndarray:
