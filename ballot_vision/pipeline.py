@@ -155,7 +155,8 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
     spread = border_blur_variance(cells)
     identified = choose_template(bgr, fits, config, stretch=stretch, layout_ok=layout_ok,
                                  squares_found=tuple(c.printed_mm is not None for c in cells),
-                                 blurs=tuple(blur_hypotheses(spread)) if spread is not None else ())
+                                 blurs=tuple(blur_hypotheses(spread)) if spread is not None else (),
+                                 table_cut=observation.cut_above or observation.cut_below)
     if not identified:
         if identified.not_ballot:
             return _finish(context, bgr, PhotoResult(file=name, decision=Decision.NOT_BALLOT,

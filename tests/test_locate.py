@@ -64,3 +64,13 @@ def test_name_to_square_proportion_does_not_grow_with_thicker_rules() -> None:
         found = locate_table(_table(700, rule_px=rule_px))
         assert found
         assert abs(found.name_to_square_ratio - 440 / 160) < 0.05, (rule_px, found.name_to_square_ratio)
+
+
+def test_a_table_running_into_the_photo_edge_is_marked_cut_on_that_side() -> None:
+    # The first row cut through by the photo's top edge: three closed rows below it.
+    cut = locate_table(_table(700)[130:].copy())
+    assert cut and cut.n_seen == 3
+    assert (cut.cut_above, cut.cut_below) == (True, False)
+    whole = locate_table(_table(700))
+    assert whole and whole.n_seen == 4
+    assert (whole.cut_above, whole.cut_below) == (False, False)

@@ -147,6 +147,18 @@ def test_a_back_with_nothing_legible_in_frame_is_not_dismissed(tmp_path, index, 
     assert result.decision == Decision.BACK and result.needs_review, (result.decision, result.reasons)
 
 
+def test_a_ballot_whose_first_row_the_frame_cuts_across_a_fold_is_not_counted_on_a_smaller_form(tmp_path) -> None:
+    """Make eval seed 1673343435, hard, IMG_00444: a Mazhilis ballot, its title and first row
+    out of frame and a fold bending the rules beyond the last row seen in full. Its four
+    seen rows are the four-party maslikhat's rows: it was counted there, without review."""
+    data, ext, truth = generate_one(444, seed=1673343435, difficulty="hard", templates=TEMPLATES)
+    assert truth["template"] == "kz2021-mazhilis" and "out_of_frame_table" in truth["conditions"]
+    path = tmp_path / f"cut.{ext}"
+    path.write_bytes(data)
+    result = read_photo(path, root=tmp_path, context=CONTEXT)
+    assert result.template == truth["template"] or result.needs_review, (result.template, result.reasons)
+
+
 @pytest.mark.parametrize("seed", [43, 44])
 def test_a_front_shaken_across_its_rules_is_read_as_a_front(tmp_path, seed) -> None:
     """Vertical motion blur fades the horizontal rules and square borders; it is still a front."""

@@ -531,7 +531,7 @@ def order_by_name_scores(scores: list[float], row_counts: list[int],
 def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], config: Config, *,
                     stretch: float = 1.0, layout_ok: bool = False,
                     squares_found: tuple[bool, ...] | None = None,
-                    blurs: tuple[BlurHypothesis, ...] = ()) -> Identification | IdentifyFailure:
+                    blurs: tuple[BlurHypothesis, ...] = (), table_cut: bool = False) -> Identification | IdentifyFailure:
     """Pick among the candidate fits by the text on the ballot, and make sure it is a ballot.
 
     Text with ballot words confirms a ballot; readable text without any is another form
@@ -546,6 +546,8 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     blurs : the photo's blur as measured on its squares (see
         :func:`ballot_vision.deblur.blur_hypotheses`): where the title read as it is
         neither confirms the ballot nor names its form, it is read again with each undone.
+    table_cut : the table's rules run into the photo's edge beyond its seen rows (see
+        :class:`~ballot_vision.stages.locate.TableObservation`): a larger form is as likely.
     """
     outline_template, outline_reg = fits[0]
     unseen = [i for i, h in enumerate(outline_reg.cell_to_mm) if h is None]
@@ -558,7 +560,8 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     rows_uncertain = (
         (not outline_proved and any(not table_may_continue(bgr, r, t) for t, r in outline_placements(fits)
                                     if len(t.options) < rows))
-        or (any(len(t.options) > rows for t, _ in fits) and table_may_continue(bgr, outline_reg, outline_template)))
+        or (any(len(t.options) > rows for t, _ in fits)
+            and (table_cut or table_may_continue(bgr, outline_reg, outline_template))))
     # The row names say which rows these are. Where geometry has settled it, the first seen
     # row's name is still read as a check (blur can hide where the rules run on), but only
     # where it has not are more read (an OCR call of about 70 ms a row).

@@ -74,6 +74,8 @@ class TableObservation:
         positive as seen on screen), and ``quarter_turns`` its nearest multiple of 90.
     pitch_px : median distance between consecutive rows, photo pixels.
     rows_above, rows_below : rows the table's outline suggests beyond the seen ones.
+    cut_above, cut_below : the table's rules run into the photo's edge beyond the first
+        (last) seen row: rows may lie out of frame there, however few the outline shows.
     """
 
     rows: tuple[RowCells | None, ...]
@@ -84,6 +86,8 @@ class TableObservation:
     name_to_square_ratio: float | None
     rows_above: int = 0
     rows_below: int = 0
+    cut_above: bool = False
+    cut_below: bool = False
 
     @property
     def quarter_turns(self) -> int:
@@ -424,6 +428,7 @@ def _locate_ink(ink: np.ndarray) -> TableObservation | LocateFailure:
     angle = float(np.degrees(np.arctan2(-right[1], right[0])))
     outline = contours[parent].reshape(-1, 2).astype(np.float32) if parent >= 0 else None
     above, below = _rows_beyond(outline, ordered=ordered, down=down, pitch=pitch)
+    cut_above, cut_below = _cut_beyond(outline, ordered=ordered, down=down, pitch=pitch, shape=ink.shape)
     return TableObservation(
         rows=tuple(ordered),
         right_xy=right.astype(np.float32),
@@ -433,11 +438,42 @@ def _locate_ink(ink: np.ndarray) -> TableObservation | LocateFailure:
         name_to_square_ratio=float(np.median(ratios)) if ratios else None,
         rows_above=above,
         rows_below=below,
+        cut_above=cut_above,
+        cut_below=cut_below,
     )
 
 
 def _cell_height(quad: np.ndarray) -> float:
     return float(np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
+
+
+#: The table runs into the frame when its outline touches the photo's edge this far (share
+#: of the row pitch) beyond the first or last seen row's square.
+CUT_BEYOND = 0.2
+
+
+def _cut_beyond(outline: np.ndarray | None, *, ordered: list[RowCells | None], down: np.ndarray,
+                pitch: float, shape: tuple[int, ...]) -> tuple[bool, bool]:
+    """Whether the table's outline reaches the photo's edge above its first seen row, and below its last.
+
+    A row cut by the frame is no closed cell, and a fold may bend its rules away from where
+    the seen rows put them; but the grid's rules still run, connected, up to the edge.
+    """
+    if outline is None or pitch <= 0:
+        return False, False
+    h, w = shape[:2]
+    m = FRAME_TOUCH_PX
+    at_edge = outline[(outline[:, 0] <= m) | (outline[:, 1] <= m) | (outline[:, 0] >= w - 1 - m)
+                      | (outline[:, 1] >= h - 1 - m)]
+    if len(at_edge) == 0:
+        return False, False
+    proj = at_edge @ down
+    first = next(r for r in ordered if r is not None)
+    last = next(r for r in reversed(ordered) if r is not None)
+    top_seen = float(np.min(first.square_quad @ down))
+    bottom_seen = float(np.max(last.square_quad @ down))
+    return (bool((proj < top_seen - CUT_BEYOND * pitch).any()),
+            bool((proj > bottom_seen + CUT_BEYOND * pitch).any()))
 
 
 def _rows_beyond(outline: np.ndarray | None, *, ordered: list[RowCells | None],
