@@ -40,10 +40,13 @@ LABEL_DISTINCTIVE = ("signature", "issued")
 LABEL_EXACT_LETTERS = 5
 #: The label's words lie within this many words of each other (one phrase).
 LABEL_SPAN_WORDS = 12
-#: Darkness (relative to the paper) of the pixels a candidate line is traced through; the
-#: fainter pass is tried when the first finds nothing (a blurred rule is grey, but so is a
-#: fold's crease, which would crowd out the rule if always included).
-LINE_DARKNESS = (0.2, 0.12)
+#: Passes of the line search, each tried when the ones before found nothing: darkness
+#: (relative to the paper) of the pixels a candidate line is traced through, and the
+#: photo's long side over the width the paper level is taken across. A blurred rule is
+#: grey, but so is a fold's crease, which would crowd out the rule if always included; a
+#: rule smeared across its length by a shake is wider than the first width, and the paper
+#: level taken across it comes out as dark as the rule.
+LINE_PASSES = ((0.2, 150), (0.12, 150), (0.12, 60))
 #: Distinct Hough lines examined per pass, at most (text-covered papers make hundreds).
 MAX_LINES_EXAMINED = 80
 #: At most this many lines printed on paper are kept (longest first) as signature-line candidates.
@@ -103,9 +106,12 @@ class _Line:
         return float(np.linalg.norm(self.p1 - self.p0))
 
 
-def _line_darkness(gray: np.ndarray) -> np.ndarray:
-    """(M, N) float32: darkness relative to the paper, noise smoothed, for tracing rules."""
-    return relative_darkness(cv2.GaussianBlur(gray, (0, 0), 1.0), kernel_px=max(7, max(gray.shape) // 150))
+def _line_darkness(gray: np.ndarray, *, per_long_side: int = 150) -> np.ndarray:
+    """(M, N) float32: darkness relative to the paper, noise smoothed, for tracing rules.
+
+    ``per_long_side``: the paper level is taken across the long side over this (px), at least 7.
+    """
+    return relative_darkness(cv2.GaussianBlur(gray, (0, 0), 1.0), kernel_px=max(7, max(gray.shape) // per_long_side))
 
 
 def _candidate_lines(dark: np.ndarray, *, darkness: float,
@@ -286,11 +292,15 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
     """
     gray = to_gray(bgr)
     colour = chroma(bgr)
-    line_dark = _line_darkness(gray)  # once for both passes
+    line_dark: dict[int, np.ndarray] = {}  # once per width
     # (line, flip) pairs with text beside the line on one side and a blank page beyond it.
     candidates: list[tuple[_Line, bool]] = []
-    for darkness in LINE_DARKNESS:
-        for line in _candidate_lines(line_dark, darkness=darkness, keep=lambda ln: _on_paper(gray, colour, ln)):
+    smeared = False  # found only as a wide band: the pen strokes along it are smeared too
+    for darkness, per_long_side in LINE_PASSES:
+        if per_long_side not in line_dark:
+            line_dark[per_long_side] = _line_darkness(gray, per_long_side=per_long_side)
+        for line in _candidate_lines(line_dark[per_long_side], darkness=darkness,
+                                     keep=lambda ln: _on_paper(gray, colour, ln)):
             near = {f: _ink_share(bgr, line, along=(-0.2, 1.0), across=(-0.3, -0.03), flip=f) for f in (False, True)}
             # The label's side first.
             for flip in sorted(near, key=lambda f: -near[f]):
@@ -300,6 +310,7 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
             # A rule with a blank margin beyond it before a row of text (which blur can
             # also turn into a "line"); the sort is stable, so longest first otherwise.
             candidates.sort(key=lambda c: not _margin_is_blank(bgr, *c))
+            smeared = per_long_side != LINE_PASSES[0][1]
             break
     best_ballot = 0.0
     if config.ocr.enabled:
@@ -313,7 +324,8 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
                 if is_signature_label(ocr.text):
                     # The label is there, but a "line" with print beyond it may be a row of the
                     # label's own text (or another paper's), and what lies above it is no signature.
-                    signature = _signature(bgr, line, flip) if _margin_is_blank(bgr, line, flip) else Signature.UNKNOWN
+                    signature = (_signature(bgr, line, flip) if not smeared and _margin_is_blank(bgr, line, flip)
+                                 else Signature.UNKNOWN)
                     return BackReading(True, signature, ocr.text, best_ballot, confirmed=True)
                 if ocr.confident_letters >= READABLE_LETTERS:
                     # Sharp text that is not the label, on either side: the line belongs to
@@ -327,5 +339,6 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
         candidates = [c for c in candidates if id(c[0]) not in readable_other]
     if candidates:
         line, flip = candidates[0]
-        return BackReading(True, _signature(bgr, line, flip), "", best_ballot, confirmed=False)
+        signature = Signature.UNKNOWN if smeared else _signature(bgr, line, flip)
+        return BackReading(True, signature, "", best_ballot, confirmed=False)
     return BackReading(False, Signature.NOT_APPLICABLE, "", best_ballot)
