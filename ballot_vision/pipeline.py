@@ -122,7 +122,7 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
                              signature=Signature.UNKNOWN, needs_review=True,
                              reasons=(Reason.SIGNATURE_UNKNOWN, Reason.BALLOT_UNCONFIRMED),
                              extras={"ballot_confirmed": "false", "confirmed_by": "",
-                                     "found_by": "sheet_cut_by_frame" if sheet.cut_by_frame else "sheet"})
+                                     "found_by": "sheet" if sheet.blank_middle else "sheet_cut_by_frame"})
     else:
         # "No ballot" is known only where a ballot's print would have been sharp enough to find.
         width = edge_width_px(bgr)

@@ -80,7 +80,19 @@ def test_a_blank_sheet_cut_by_the_frame_may_be_a_back() -> None:
     # Only the blank half of a back is in frame: no outline to measure, nothing printed.
     photo = _perspective_photo(_page(), [(420, 300), (1000, 300), (1000, 1120), (420, 1120)])
     sheet = find_sheet(photo)
-    assert sheet is not None and sheet.cut_by_frame and sheet.may_be_back
+    assert sheet is not None and sheet.touches_frame and sheet.may_be_back
+
+
+def test_a_blank_sheet_whose_printed_end_is_out_of_frame_may_be_a_back() -> None:
+    # What is left in frame is itself of sheet proportions (four corners fit it), blank in
+    # its middle and with nothing at its ends: the label and line lie below the photo.
+    page = _page()
+    cv2.line(page, (140, 530), (380, 530), 30, 2)
+    cv2.rectangle(page, (60, 500), (300, 508), 60, -1)
+    photo = _perspective_photo(page, [(150, 300), (570, 300), (570, 1488), (150, 1488)])
+    sheet = find_sheet(photo)
+    assert sheet is not None and sheet.corners is not None and sheet.touches_frame
+    assert not sheet.blank_middle and sheet.may_be_back
 
 
 def test_a_page_of_text_cut_by_the_frame_is_not() -> None:

@@ -7,9 +7,9 @@ ballot" with confidence, the pipeline sends it to review as a possible back. Ful
 of text (documents) and sheets with print in their middle (forms) are not backs.
 
 A sheet photographed at a slant is a quadrilateral, not a rectangle, so its outline is
-fitted with four corners. A sheet cut by the photo's frame has no outline to measure:
-where what is in frame of it is plain paper, almost blank, it may be the part of a back
-away from its label, and is not dismissed either.
+fitted with four corners. A sheet cut by the photo's frame may have no such outline, or
+one of its part in frame only: where that part is plain paper, almost blank, it may be the
+part of a back away from its label, and is not dismissed either.
 """
 
 from __future__ import annotations
@@ -57,15 +57,18 @@ class SheetObservation:
     """A plain sheet of paper in the photo.
 
     corners : (4, 2) float32, photo px, in order round the outline from a corner of a short
-        side; None for a sheet cut by the frame.
+        side; None for a sheet cut by the frame past fitting.
     area_share : share of the photo the sheet (its part in frame) covers.
-    thirds_ink : ink share of the page's three thirds along its long side; for a sheet cut
-        by the frame, the ink share of its part in frame, three times.
+    thirds_ink : ink share of the page's three thirds along its long side (None without corners).
+    ink : ink share of its part in frame.
+    touches_frame : the photo's edge cuts it (its outline fitted or not).
     """
 
     corners: np.ndarray | None
     area_share: float
-    thirds_ink: tuple[float, float, float]
+    thirds_ink: tuple[float, float, float] | None
+    ink: float
+    touches_frame: bool
 
     @property
     def cut_by_frame(self) -> bool:
@@ -74,15 +77,16 @@ class SheetObservation:
     @property
     def blank_middle(self) -> bool:
         """Blank in the middle, print at an end: a back's layout (label and signature line)."""
+        if self.thirds_ink is None:
+            return False
         ends = max(self.thirds_ink[0], self.thirds_ink[2])
         return self.thirds_ink[1] < BLANK_MIDDLE and ends >= SOME_INK
 
     @property
     def may_be_back(self) -> bool:
-        """A back's layout, or a nearly blank part of a sheet cut by the frame."""
-        if self.cut_by_frame:
-            return self.thirds_ink[1] <= CUT_MAX_INK
-        return self.blank_middle
+        """A back's layout, or a nearly blank sheet the frame cuts: its printed end may be
+        the part out of frame (four corners may still fit what is left of it)."""
+        return self.blank_middle or (self.touches_frame and self.ink <= CUT_MAX_INK)
 
 
 def find_sheet(bgr: np.ndarray) -> SheetObservation | None:
@@ -99,7 +103,7 @@ def find_sheet(bgr: np.ndarray) -> SheetObservation | None:
     smooth = cv2.GaussianBlur(gray, (0, 0), 3)
     otsu, _ = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     paper_coloured = chroma(small) < PAPER_CHROMA
-    whole: tuple[float, np.ndarray] | None = None
+    whole: tuple[float, np.ndarray, np.ndarray] | None = None  # area, corners, outline
     cut: tuple[float, np.ndarray] | None = None
     # Otsu's split first; a shadow or a light background joins the sheet to its
     # surroundings there, and a brighter cut separates them again.
@@ -112,16 +116,17 @@ def find_sheet(bgr: np.ndarray) -> SheetObservation | None:
             area = cv2.contourArea(contour)
             if (corners := _sheet_corners(contour, mask.size)) is not None:
                 if whole is None or area > whole[0]:
-                    whole = (area, corners)
+                    whole = (area, corners, contour)
             elif _touches_frame(contour, mask.shape) and _cut_sheet_shaped(contour, mask.size):
                 if cut is None or area > cut[0]:
                     cut = (area, contour)
     if whole is not None:
-        corners = _portrait_corners(whole[1])
-        return SheetObservation(corners / scale, whole[0] / gray.size, _thirds_ink(gray, corners))
+        area, corners, outline = whole
+        corners = _portrait_corners(corners)
+        return SheetObservation(corners / scale, area / gray.size, _thirds_ink(gray, corners),
+                                _region_ink(gray, outline), _touches_frame(outline, gray.shape))
     if cut is not None:
-        ink = _region_ink(gray, cut[1])
-        return SheetObservation(None, cut[0] / gray.size, (ink, ink, ink))
+        return SheetObservation(None, cut[0] / gray.size, None, _region_ink(gray, cut[1]), True)
     return None
 
 
