@@ -11,7 +11,7 @@ import pytest
 from ballot_vision.render import PrintStyle, render_side
 from ballot_vision.config import load_config
 from ballot_vision.stages.identify import (PROFILE_MATCH, candidate_fits, choose_template, order_by_name_scores,
-                                           page_profile_match, rank_by_title, squares_fit)
+                                           page_profile_match, rank_by_title, square_beyond, squares_fit)
 from ballot_vision.stages.locate import locate_table
 from ballot_vision.synth.scenes import form_template
 from ballot_vision.templates import load_templates
@@ -121,7 +121,7 @@ def test_squares_printed_anywhere_in_the_houses_range_fit_the_design(printed_mm:
 @pytest.mark.parametrize("scores,row_counts,expected", [
     ([1.0, 1.0, 0.0], [5, 5, 8], (0, True)),  # the five-row forms name their first row
     ([0.38, 0.75, 0.75], [8, 5, 5], (1, True)),  # the favourite misnames it: displaced
-    ([0.0, 0.0, 1.0, 1.0], [5, 5, 8, 4], (0, False)),  # two row counts name it alike
+    ([0.0, 0.0, 1.0, 1.0], [5, 5, 8, 4], (2, False)),  # displaced, but two row counts name it alike
     ([0.6, 0.9], [5, 4], (0, False)),
     ([0.0, 0.4], [5, 4], (0, False)),  # nothing named
 ])
@@ -164,10 +164,27 @@ def test_a_table_cut_above_its_first_row_is_no_proof_of_a_smaller_form() -> None
         assert identified.registration.cell_to_mm[0] is None  # and its first row is the one out of sight
 
 
+@pytest.mark.parametrize("template_id,beyond", [("kz2021-maslikhat-5", True), ("kz2021-maslikhat-4", False)])
+def test_a_printed_square_past_the_rows_the_outline_gave_shows_the_table_goes_on(template_id: str, beyond: bool) -> None:
+    """An outline that stops a row short (a curl kept the last cells open): three rows seen
+    and one more by the outline fit the four-party form. On a five-party ballot the fifth
+    row's square lies a row further on (make eval seed 3221853415, hard, IMG_00359, was
+    counted on the four-party form for the wrong party); on a four-party one, paper."""
+    template = TEMPLATES[template_id]
+    bgr = render_side(template, "front", px_per_mm=8.0, style=PrintStyle.default()).bgr
+    observation = locate_table(bgr)
+    assert observation and len(observation.rows) == len(template.options)
+    short = dataclasses.replace(observation, rows=observation.rows[:3], rows_above=0, rows_below=1)
+    fits = candidate_fits(short, TEMPLATES, bgr.shape)
+    favourite, registration = fits[0]
+    assert favourite.id == "kz2021-maslikhat-4" and registration.cell_to_mm[3] is None
+    assert square_beyond(bgr, registration) is beyond
+
+
 def test_a_placement_the_outline_did_not_give_only_keeps_the_names_from_settling() -> None:
     # Fit 2 (another placement of an 8-row form) matches best: it cannot be put first, and
-    # since it matches it leaves the number of rows open.
-    assert order_by_name_scores([0.0, 0.6, 0.9], [3, 4, 8], [True, True, False]) == (0, False)
+    # since it matches it leaves the number of rows open; fit 1 still displaces fit 0.
+    assert order_by_name_scores([0.0, 0.6, 0.9], [3, 4, 8], [True, True, False]) == (1, False)
     assert order_by_name_scores([0.0, 0.9, 0.3], [3, 4, 8], [True, True, False]) == (1, True)
 
 

@@ -162,6 +162,19 @@ def test_a_ballot_whose_first_row_the_frame_cuts_across_a_fold_is_not_counted_on
     assert result.template == truth["template"] or result.needs_review, (result.template, result.reasons)
 
 
+def test_a_curled_ballot_whose_outline_stops_a_row_short_is_not_counted_on_a_smaller_form(tmp_path) -> None:
+    """Make eval seed 3221853415, hard, IMG_00359: a five-party maslikhat, curled and out of
+    focus; the table's outline showed four rows, the names read as garbage, and the vote
+    for Auyl was counted for Ak Zhol on the four-party form, without review."""
+    data, ext, truth = generate_one(359, seed=3221853415, difficulty="hard", templates=TEMPLATES)
+    assert (truth["template"], truth["party"]) == ("kz2021-maslikhat-5", "auyl")
+    path = tmp_path / f"curled.{ext}"
+    path.write_bytes(data)
+    result = read_photo(path, root=tmp_path, context=CONTEXT)
+    right = (result.template, result.party) == (truth["template"], truth["party"])
+    assert right or result.needs_review, (result.template, result.party, result.reasons)
+
+
 @pytest.mark.parametrize("seed", [43, 44])
 def test_a_front_shaken_across_its_rules_is_read_as_a_front(tmp_path, seed) -> None:
     """Vertical motion blur fades the horizontal rules and square borders; it is still a front."""

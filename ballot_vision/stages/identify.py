@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import Enum
 
 import cv2
 import numpy as np
@@ -23,6 +24,7 @@ from ..ocr import (KEYWORD_MATCH, MIN_WINDOW_SHARE, NOTHING_LEGIBLE, READABLE_LE
 from ..templates import Rect, Template
 from .locate import TableObservation
 from .register import Registration, RegisterFailure, first_row_candidates, name_cell, rectify, register
+from .score import score_option
 
 #: Words that any ballot title or party row carries ("ballot", "election", "party").
 BALLOT_WORDS = ("БЮЛЛЕТЕНЬ", "БЮЛЛЕТЕНІ", "САЙЛАУ", "ИЗБИРАТЕЛЬНЫЙ", "ГОЛОСОВАНИЯ", "ДЕПУТАТОВ",
@@ -387,6 +389,14 @@ def outline_placements(fits: list[tuple[Template, Registration]]) -> list[tuple[
 ROW_NAME_MATCH = 0.5
 
 
+class RowNames(Enum):
+    """What the party names read in the seen rows say of the candidate fits."""
+
+    SETTLED = "settled"  # the first fit's names, and only its number of rows matches
+    OPEN = "open"  # nothing that decides
+    CONTRADICTED = "contradicted"  # another fit's names, not the geometric favourite's
+
+
 def _name_similarity(text: str, template: Template, index: int) -> float:
     """Share (0–1) of the option's distinctive name words found in ``text`` (fuzzy, per word)."""
     option = template.options[index]
@@ -446,12 +456,29 @@ def table_may_continue(bgr: np.ndarray, registration: Registration, template: Te
     return False
 
 
+def square_beyond(bgr: np.ndarray, registration: Registration) -> bool:
+    """Whether a printed square lies one row past an end of the fit where only the table's
+    outline put that end's row.
+
+    An outline that stops short of the table (a curl or fold kept the last rows' cells from
+    closing) gives too few rows, and a form with fewer rows fits them; the next row's
+    printed square gives the table's true end away.
+    """
+    seen = [i for i, h in enumerate(registration.cell_to_mm) if h is not None]
+    options = registration.template.options
+    if not seen:
+        return False
+    ends = ([(0, -options[0].row.h)] if seen[0] > 0 else []) \
+        + ([(len(options) - 1, options[-1].row.h)] if seen[-1] < len(options) - 1 else [])
+    return any(score_option(bgr, registration, index, shift_mm=shift).score.visible for index, shift in ends)
+
+
 #: At most this many seen rows' names are read (each an OCR call of about 0.1 s).
 ROWS_READ = 3
 
 
 def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]], config: Config, *,
-                      rows_read: int = ROWS_READ) -> tuple[list[tuple[Template, Registration]], bool]:
+                      rows_read: int = ROWS_READ) -> tuple[list[tuple[Template, Registration]], RowNames]:
     """Put first the fit whose party names for the seen rows are the ones printed there.
 
     A table cut by the photo's edge or a finger shows fewer rows than it has: three rows
@@ -461,12 +488,15 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
     name in Latin letters, such as Nur Otan's, often reads as nothing like any party's:
     such a row is skipped).
 
-    Returns the fits, reordered, and whether the names settled the number of rows.
+    Returns the fits, the one the names put first first, and whether the names settled the
+    number of rows (:attr:`RowNames.SETTLED`), left it open, or named another fit than the
+    geometric favourite without settling it (:attr:`RowNames.CONTRADICTED`: the rows seen
+    are not the ones the outline says, and how many there are is open).
     """
     template, reg = fits[0]
     seen = [i for i, h in enumerate(reg.cell_to_mm) if h is not None]
     if not seen:
-        return fits, False
+        return fits, RowNames.OPEN
     row_counts = [len(t.options) for t, _ in fits]
     # Another placement of a form's rows only keeps the names from settling: one garbled
     # row matches some placement of an eight-row form by chance.
@@ -476,6 +506,7 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
     their_seen = [[i for i, h in enumerate(r.cell_to_mm) if h is not None] for _, r in fits]
     # A fit's names must match in every row read that named some party: min, not mean.
     agreed = np.ones(len(fits))
+    first = 0
     for position in range(min(rows_read, len(seen))):
         index = seen[position]
         patch = rectify(bgr, reg.homography_for(index), name_cell(template, template.options[index]),
@@ -492,8 +523,10 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
         agreed = np.minimum(agreed, scores)
         first, named = order_by_name_scores(list(agreed), row_counts, choosable)
         if named:
-            return [fits[first]] + fits[:first] + fits[first + 1:], True
-    return fits, False
+            return [fits[first]] + fits[:first] + fits[first + 1:], RowNames.SETTLED
+    if first:
+        return [fits[first]] + fits[:first] + fits[first + 1:], RowNames.CONTRADICTED
+    return fits, RowNames.OPEN
 
 
 #: A fit displaces the first one by its row names when its names match this much better.
@@ -514,7 +547,8 @@ def order_by_name_scores(scores: list[float], row_counts: list[int],
 
     The names settle it when the favourite's match (``ROW_NAME_MATCH``) and every fit that
     matches as well has its number of rows; another choosable fit displaces the favourite
-    when it matches, the favourite does not, and by ``ROW_NAME_MARGIN`` more.
+    when it matches, the favourite does not, and by ``ROW_NAME_MARGIN`` more (whether or not
+    that settles the number of rows).
     """
     allowed = [i for i in range(len(scores)) if choosable is None or choosable[i] or i == 0]
     best = max(allowed, key=lambda i: (scores[i], -i))
@@ -524,7 +558,7 @@ def order_by_name_scores(scores: list[float], row_counts: list[int],
     if scores[first] < ROW_NAME_MATCH:
         return 0, False
     if {n for n, sc in zip(row_counts, scores) if sc >= ROW_NAME_MATCH} != {row_counts[first]}:
-        return 0, False
+        return first, False
     return first, True
 
 
@@ -557,17 +591,22 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     # rules end with it (the outline took in print or shadow beyond the table, not rows
     # hidden by a finger).
     rows = len(outline_template.options)
+    larger = any(len(t.options) > rows for t, _ in fits)
     rows_uncertain = (
         (not outline_proved and any(not table_may_continue(bgr, r, t) for t, r in outline_placements(fits)
                                     if len(t.options) < rows))
-        or (any(len(t.options) > rows for t, _ in fits)
-            and (table_cut or table_may_continue(bgr, outline_reg, outline_template))))
+        or (larger and (table_cut or table_may_continue(bgr, outline_reg, outline_template)
+                        or square_beyond(bgr, outline_reg))))
     # The row names say which rows these are. Where geometry has settled it, the first seen
     # row's name is still read as a check (blur can hide where the rules run on), but only
     # where it has not are more read (an OCR call of about 70 ms a row).
     if config.ocr.enabled and len({len(t.options) for t, _ in fits}) > 1:
-        fits, rows_named = rank_by_row_names(bgr, fits, config, rows_read=ROWS_READ if rows_uncertain else 1)
-        rows_uncertain = rows_uncertain and not rows_named
+        fits, names = rank_by_row_names(bgr, fits, config, rows_read=ROWS_READ if rows_uncertain else 1)
+        # Names that contradict the outline's fit leave the rows open however sure it was (a
+        # curled five-party maslikhat's outline showed four rows, the first named the
+        # People's Party, and the four-party form was counted: make eval seed 3221853415,
+        # hard, IMG_00359).
+        rows_uncertain = (rows_uncertain and names != RowNames.SETTLED) or names == RowNames.CONTRADICTED
     first_template, first_reg = fits[0]
     same_rows = [(t, r) for t, r in outline_placements(fits) if len(t.options) == len(first_template.options)]
     h = unstretch(first_reg.photo_to_mm, table_top_mm=first_template.table.box.y, stretch=stretch)

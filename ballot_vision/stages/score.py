@@ -629,14 +629,14 @@ def score_squares(bgr: np.ndarray, registration: Registration, *, px_per_mm: flo
                                    SquareScore(option=option.id, score=0.0, visible=False),
                                    np.zeros((1, 1), np.float32)))
             continue
-        cells.append(_score_option(bgr, registration, index, px_per_mm))
+        cells.append(score_option(bgr, registration, index, px_per_mm=px_per_mm))
     printed = ballot_square_size([c.printed_mm for c in cells])
     if printed is None:
         return cells
     expected_px = (printed[0] * px_per_mm, printed[1] * px_per_mm)
     for index, cell in enumerate(cells):
         if cell.printed_mm is not None and not same_size(cell.printed_mm, printed):
-            again = _score_option(bgr, registration, index, px_per_mm, printed_px=expected_px)
+            again = score_option(bgr, registration, index, px_per_mm=px_per_mm, printed_px=expected_px)
             if again.printed_mm is not None:
                 cells[index] = again
     return cells
@@ -662,12 +662,18 @@ def ballot_square_size(printed_mm: list[tuple[float, float] | None]) -> tuple[fl
     return median
 
 
-def _score_option(bgr: np.ndarray, registration: Registration, index: int, px_per_mm: float,
-                  printed_px: tuple[float, float] | None = None) -> CellImage:
+def score_option(bgr: np.ndarray, registration: Registration, index: int, *, px_per_mm: float = PX_PER_MM,
+                 printed_px: tuple[float, float] | None = None, shift_mm: float = 0.0) -> CellImage:
+    """Rectify and score option ``index``'s square cell (see :func:`score_squares`).
+
+    shift_mm : move the cell this far down the template (negative: up), by the option's
+        own homography: where a further row's square would be, past the table's end.
+    """
     option = registration.template.options[index]
-    region = square_cell(registration.template, option)
+    cell = square_cell(registration.template, option)
+    region = Rect(cell.x, cell.y + shift_mm, cell.w, cell.h)
     return _score_with_search(bgr, registration.homography_for(index), region, option.id,
-                              _to_px(option.square, region, px_per_mm), px_per_mm, printed_px=printed_px)
+                              _to_px(option.square, cell, px_per_mm), px_per_mm, printed_px=printed_px)
 
 
 #: Shifts (as shares of the cell's height) tried when the printed square is not where the
