@@ -343,3 +343,19 @@ def test_a_rule_the_cell_margin_clips_to_a_sliver_is_not_the_squares_top():
     assert s.frame_px is not None
     assert s.frame_px[1] / PPM > 3.0, s.frame_px  # the square's top, not the rule at 1.3 mm
     assert s.score.score < CONFIG.marks.marginal
+
+
+def test_a_noisy_blank_squares_inner_edge_is_not_fitted_inside_its_border():
+    """Sensor noise as dark as the halo threshold: the fitted left inner edge came 4 px
+    into the 10-px border, and the rest of the border inside the "interior" read as a
+    2.8 mm stroke, counted as a vote on a blank ballot (make eval seed 3221853415, hard,
+    IMG_00099). The fixture is that cell as the register stage rectified it, with its
+    9 mm of paper around."""
+    from pathlib import Path
+
+    img = cv2.imread(str(Path(__file__).parent / "fixtures" / "cell-noisy-border-edge-fit-inside-line.png"))
+    s = score_cell(img, option="ak_zhol", nominal_square_px=(36, 36, 144, 144), context_px=72)
+    assert s.frame_px is not None
+    left_border_px = s.frame_px[0] + 0.7 * 10
+    assert s.interior_px[0] >= left_border_px, (s.frame_px, s.interior_px)
+    assert s.score.score < CONFIG.marks.marginal

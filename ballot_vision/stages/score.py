@@ -331,6 +331,11 @@ def _line_extent(share: np.ndarray, limit_px: int) -> int:
 #: Darkness below which a pixel beyond the border is paper again (the end of a blurred
 #: border's halo), when finding the border's inner edge.
 HALO_DARKNESS = 0.12
+#: An inner edge lies at least this share of its side's measured line thickness in from
+#: the outer edge (see :func:`inner_edge_mask`): on a noisy blank ballot the fit put a
+#: square's left edge 4 px into its 10-px border, whose rest read as a 2.8 mm stroke and
+#: a vote (make eval seed 3221853415, hard, IMG_00099).
+MIN_EDGE_DEPTH = 0.7
 
 
 def _fit_side(positions: np.ndarray, depths: np.ndarray) -> tuple[float, float] | None:
@@ -352,13 +357,18 @@ def _fit_side(positions: np.ndarray, depths: np.ndarray) -> tuple[float, float] 
     return float(a), float(b)
 
 
-def inner_edge_mask(dark: np.ndarray, frame: tuple[int, int, int, int], *, inset_px: int) -> np.ndarray | None:
+def inner_edge_mask(dark: np.ndarray, frame: tuple[int, int, int, int], *, inset_px: int,
+                    min_depth_px: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)) -> np.ndarray | None:
     """(M, N) bool: the square's interior, ``inset_px`` inside the border's fitted inner edges.
 
     Each side's inner edge is where, scanning inwards from the outer edge, darkness falls
     below :data:`HALO_DARKNESS`; so a blurred border (wider halo) gets a deeper edge. A
     line fit per side follows a slightly rotated or keystoned square, which an
     axis-aligned rectangle would clip into, leaving phantom strokes along the border.
+
+    min_depth_px : (left, top, right, bottom) no inner edge is nearer its outer edge than
+        this. Sensor noise as dark as the halo threshold leaves scanlines with no paper or
+        with "paper" inside the border, and the fit can land inside the line itself.
     """
     left, top, right, bottom = frame
     h, w = bottom - top, right - left
@@ -385,11 +395,12 @@ def inner_edge_mask(dark: np.ndarray, frame: tuple[int, int, int, int], *, inset
         return None
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     (al, bl), (at, bt), (ar, br), (ab, bb) = fits
+    ml, mt, mr, mb = min_depth_px
     inside = (
-        (xx >= al * yy + bl + inset_px)
-        & (yy >= at * xx + bt + inset_px)
-        & ((w - 1 - xx) >= ar * yy + br + inset_px)
-        & ((h - 1 - yy) >= ab * xx + bb + inset_px)
+        (xx >= np.maximum(al * yy + bl, ml) + inset_px)
+        & (yy >= np.maximum(at * xx + bt, mt) + inset_px)
+        & ((w - 1 - xx) >= np.maximum(ar * yy + br, mr) + inset_px)
+        & ((h - 1 - yy) >= np.maximum(ab * xx + bb, mb) + inset_px)
     )
     mask = np.zeros(dark.shape, bool)
     mask[top:bottom, left:right] = inside
@@ -559,7 +570,8 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
     ink = _clean(ink, int(MIN_SPECK_MM2 * px_per_mm * px_per_mm), min_length_px=MIN_STROKE_MM * px_per_mm)
 
     il, it, ir, ib = interior
-    inside = inner_edge_mask(dark, frame, inset_px=max(1, int(round(0.6 * px_per_mm)))) if found is not None else None
+    inside = inner_edge_mask(dark, frame, inset_px=max(1, int(round(0.6 * px_per_mm))),
+                             min_depth_px=tuple(MIN_EDGE_DEPTH * t for t in thickness)) if found is not None else None
     if inside is None:
         inside = np.zeros_like(ink)
         inside[it:ib, il:ir] = True
