@@ -350,7 +350,7 @@ def test_a_noisy_blank_squares_inner_edge_is_not_fitted_inside_its_border():
     into the 10-px border, and the rest of the border inside the "interior" read as a
     2.8 mm stroke, counted as a vote on a blank ballot (make eval seed 3221853415, hard,
     IMG_00099). The fixture is that cell as the register stage rectified it, with its
-    9 mm of paper around."""
+    12 mm of paper around."""
     from pathlib import Path
 
     img = cv2.imread(str(Path(__file__).parent / "fixtures" / "cell-noisy-border-edge-fit-inside-line.png"))
