@@ -92,7 +92,8 @@ class SheetObservation:
 def find_sheet(bgr: np.ndarray) -> SheetObservation | None:
     """The largest plain, sheet-shaped bright region of the photo, or None.
 
-    A sheet wholly in frame is preferred to one cut by the frame (which may be a wall).
+    A sheet four corners fit (wholly in frame, or its part in frame of sheet proportions)
+    is preferred to a bright region at the frame's edge they do not fit (which may be a wall).
 
     Parameters
     ----------
