@@ -365,11 +365,15 @@ def cells_cut_by_frame(ink: np.ndarray) -> tuple[np.ndarray, ...]:
     ink[0, :] = ink[-1, :] = 255
     ink[:, 0] = ink[:, -1] = 255
     contours, hierarchy = cv2.findContours(ink, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
-    h, w = ink.shape
-    margin = FRAME_TOUCH_PX
     return tuple(c.quad for c in find_cells(ink, contours, hierarchy[0] if hierarchy is not None else None)
-                 if c.quad[:, 0].min() <= margin or c.quad[:, 1].min() <= margin
-                 or c.quad[:, 0].max() >= w - 1 - margin or c.quad[:, 1].max() >= h - 1 - margin)
+                 if _near_frame(c.quad, ink.shape).any())
+
+
+def _near_frame(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """(K,) bool: which of ``points`` ((K, 2) x, y px) lie within ``FRAME_TOUCH_PX`` of the photo's edge."""
+    h, w = shape[:2]
+    m = FRAME_TOUCH_PX
+    return ((points[:, 0] <= m) | (points[:, 1] <= m) | (points[:, 0] >= w - 1 - m) | (points[:, 1] >= h - 1 - m))
 
 
 def _scaled(obs: TableObservation, factor: float) -> TableObservation:
@@ -447,6 +451,13 @@ def _cell_height(quad: np.ndarray) -> float:
     return float(np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
 
 
+def _seen_span(ordered: list[RowCells | None], down: np.ndarray) -> tuple[float, float]:
+    """Where, along ``down`` (photo px), the first seen row's square cell starts and the last one's ends."""
+    first = next(r for r in ordered if r is not None)
+    last = next(r for r in reversed(ordered) if r is not None)
+    return float(np.min(first.square_quad @ down)), float(np.max(last.square_quad @ down))
+
+
 #: The table runs into the frame when its outline touches the photo's edge this far (share
 #: of the row pitch) beyond the first or last seen row's square cell. Print or shadow
 #: merged with the grid near the edge reached 0.2–0.35 pitch past complete tables (3 of
@@ -464,17 +475,11 @@ def _cut_beyond(outline: np.ndarray | None, *, ordered: list[RowCells | None], d
     """
     if outline is None or pitch <= 0:
         return False, False
-    h, w = shape[:2]
-    m = FRAME_TOUCH_PX
-    at_edge = outline[(outline[:, 0] <= m) | (outline[:, 1] <= m) | (outline[:, 0] >= w - 1 - m)
-                      | (outline[:, 1] >= h - 1 - m)]
+    at_edge = outline[_near_frame(outline, shape)]
     if len(at_edge) == 0:
         return False, False
     proj = at_edge @ down
-    first = next(r for r in ordered if r is not None)
-    last = next(r for r in reversed(ordered) if r is not None)
-    top_seen = float(np.min(first.square_quad @ down))
-    bottom_seen = float(np.max(last.square_quad @ down))
+    top_seen, bottom_seen = _seen_span(ordered, down)
     return (bool((proj < top_seen - CUT_BEYOND * pitch).any()),
             bool((proj > bottom_seen + CUT_BEYOND * pitch).any()))
 
@@ -489,10 +494,7 @@ def _rows_beyond(outline: np.ndarray | None, *, ordered: list[RowCells | None],
     if outline is None or pitch <= 0:
         return 0, 0
     proj = outline @ down
-    first = next(r for r in ordered if r is not None)
-    last = next(r for r in reversed(ordered) if r is not None)
-    top_seen = float(np.min(first.square_quad @ down))
-    bottom_seen = float(np.max(last.square_quad @ down))
+    top_seen, bottom_seen = _seen_span(ordered, down)
     above = int(np.floor((top_seen - float(np.percentile(proj, 1))) / pitch + 0.35))
     below = int(np.floor((float(np.percentile(proj, 99)) - bottom_seen) / pitch + 0.35))
     return max(0, above), max(0, below)
