@@ -359,3 +359,52 @@ def test_a_noisy_blank_squares_inner_edge_is_not_fitted_inside_its_border():
     left_border_px = s.frame_px[0] + 0.7 * 10
     assert s.interior_px[0] >= left_border_px, (s.frame_px, s.interior_px)
     assert s.score.score < CONFIG.marks.marginal
+
+
+CONTEXT_MM = 12.0
+
+
+def cell_in_paper(paper=(235, 240, 242)):
+    """:func:`cell` with 12 mm of paper around it, as the register stage rectifies it."""
+    c = int(CONTEXT_MM * PPM)
+    img = np.full((int(30 * PPM) + 2 * c, int(30 * PPM) + 2 * c, 3), paper, np.uint8)
+    img[c:-c, c:-c] = cell(paper=paper)
+    return img, c
+
+
+def score_in_paper(img, context_px):
+    return score_cell(img, option="x", nominal_square_px=NOMINAL, context_px=context_px).score
+
+
+def test_a_filled_mark_spilling_over_the_cells_edge_is_a_mark_not_a_finger():
+    """A broad shape reaching the cell's edge may be a finger; one that ends a few
+    millimetres beyond the cell, around the square, is the voter's fill."""
+    img, c = cell_in_paper()
+    x0, y0 = c + int(3 * PPM), c - int(4 * PPM)  # over the square, and 4 mm out over the top
+    # Dense strokes 0.5 mm wide, 1 mm apart, darkening what is under them (the border shows).
+    ink = np.full(img.shape, 255, np.uint8)
+    for y in range(y0, c + int(25 * PPM), int(PPM)):
+        cv2.line(ink, (x0, y), (x0 + int(22 * PPM), y - int(2 * PPM)), (150, 60, 100), 3, cv2.LINE_AA)
+    img = (img.astype(np.float32) * ink / 255).astype(np.uint8)
+    s = score_in_paper(img, c)
+    assert s.visible and s.score == pytest.approx(1.0)
+
+
+def test_a_finger_running_out_of_the_cells_surroundings_still_hides_the_square():
+    img, c = cell_in_paper()
+    # From beyond the surroundings' bottom edge up over the square: a finger and its hand.
+    cv2.ellipse(img, (c + int(15 * PPM), img.shape[0]), (int(9 * PPM), int(40 * PPM)), 0, 0, 360,
+                (120, 150, 205), -1)
+    assert not score_in_paper(img, c).visible
+
+
+def test_a_filled_square_spilling_over_its_cell_is_read_as_a_mark():
+    """A dense violet fill over the Nur Otan square ran past the square and out of its
+    cell, and was taken for a finger over the square: the ballot went to review as
+    unreadable (make eval seed 3221853415, IMG_00852). The fixture is that cell as the
+    register stage rectified it, with its 12 mm of paper around."""
+    from pathlib import Path
+
+    img = cv2.imread(str(Path(__file__).parent / "fixtures" / "cell-filled-mark-spilling-over-cell-edge.png"))
+    s = score_cell(img, option="nur_otan", nominal_square_px=(36, 36, 144, 144), context_px=72).score
+    assert s.visible and s.score >= CONFIG.marks.definite

@@ -496,23 +496,59 @@ def _faint_strokes(rel: np.ndarray, inside: np.ndarray, *, frame: tuple[int, int
     return length(_erase_creases(faint, faint, frame=frame, px_per_mm=px_per_mm))
 
 
-def _occluded(ink: np.ndarray, px_per_mm: float) -> bool:
+def _occluded(ink: np.ndarray, px_per_mm: float, *, context_px: int = 0) -> bool:
     """Whether something broad (a finger, a pen lying on the sheet) enters the cell from outside.
 
     Pen strokes, printed borders and rules are thin: an opening by a disc wider than any of
     them leaves only broad shapes. A broad shape inside the square is a filled mark; one
     that reaches the cell's edge came from outside the cell.
+
+    Parameters
+    ----------
+    ink : (M, N) bool ndarray, the cell with ``context_px`` of its surroundings on each side.
+    context_px : with surroundings, a broad shape in the cell must also reach the outer edge
+        of ``ink`` (``PAPER_CONTEXT_MM`` beyond the cell) to be an occluder: a finger or a
+        hand runs on out of the picture, while a filled mark that spills over the cell's
+        edge ends within a few millimetres of its square.
     """
     k = int(round(OCCLUDER_WIDTH_MM * px_per_mm)) | 1
     broad = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(broad, connectivity=8)
     h, w = ink.shape
+    c = context_px
+    cell = labels[c:h - c, c:w - c]
+    min_area = OCCLUDER_AREA_MM2 * px_per_mm * px_per_mm
     for i in range(1, n):
-        x, y, bw, bh, area = stats[i]
-        touches = x == 0 or y == 0 or x + bw == w or y + bh == h
-        if touches and area >= OCCLUDER_AREA_MM2 * px_per_mm * px_per_mm:
+        x, y, bw, bh, _ = stats[i]
+        reaches_out = x == 0 or y == 0 or x + bw == w or y + bh == h
+        if not reaches_out:
+            continue
+        if c == 0:
+            in_cell, enters = stats[i][4], True
+        else:
+            mine = cell == i
+            in_cell = int(mine.sum())
+            enters = bool(mine[0].any() or mine[-1].any() or mine[:, 0].any() or mine[:, -1].any())
+        if enters and in_cell >= min_area:
             return True
     return False
+
+
+def _broad_candidates(bgr: np.ndarray, dark: np.ndarray, paper_ab: np.ndarray, px_per_mm: float,
+                      stroke_darkness: float) -> np.ndarray:
+    """Pixels that may belong to ink or to an occluder, as :func:`score_cell` takes them in a
+    cell (dark against the paper, or tinted away from it), over a whole patch.
+
+    Parameters
+    ----------
+    bgr : (M, N, 3) uint8 ndarray; dark : (M, N) float32 ndarray, its relative darkness.
+    paper_ab : the paper's Lab (a*, b*).
+    """
+    gray = to_gray(bgr)
+    rel = relative_darkness(gray, kernel_px=int(4 * px_per_mm))
+    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
+    colour = np.hypot(lab[..., 1] - paper_ab[0], lab[..., 2] - paper_ab[1])
+    return (rel > stroke_darkness) | (dark > FILL_DARKNESS) | (colour > OCCLUDER_CHROMA)
 
 
 def _border_darkness(dark: np.ndarray, frame: tuple[int, int, int, int], thickness: tuple[int, ...]) -> float:
@@ -542,6 +578,7 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
     # removes fills and strokes but keeps a shadow's edge, so shadows are not ink.
     gray = to_gray(cell_bgr)
     dark = relative_darkness(gray, kernel_px=int(PAPER_KERNEL_MM * px_per_mm))
+    full_bgr, full_dark = cell_bgr, dark
     if context_px > 0:
         inner = (slice(context_px, -context_px), slice(context_px, -context_px))
         cell_bgr, gray, dark = cell_bgr[inner], gray[inner], dark[inner]
@@ -612,6 +649,12 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
     # nothing. (Colour tests for skin fail under warm light; the border test does not.)
     # Skin is tinted where paper is not, even where it is too light to count as ink.
     visible = found is not None and not _occluded(ink | (colour > OCCLUDER_CHROMA), px_per_mm)
+    if found is not None and not visible and context_px > 0:
+        # Seen with its surroundings, a broad shape that ends near the square is a filled
+        # mark spilling over the cell's edge, not a finger (a filled Nur Otan square was
+        # left unread as "hidden": make eval seed 3221853415, IMG_00852).
+        visible = not _occluded(_broad_candidates(full_bgr, full_dark, paper_ab, px_per_mm, stroke_darkness),
+                                px_per_mm, context_px=context_px)
     return CellImage(
         option=option,
         bgr=cell_bgr,
