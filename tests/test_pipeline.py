@@ -175,6 +175,22 @@ def test_a_curled_ballot_whose_outline_stops_a_row_short_is_not_counted_on_a_sma
     assert right or result.needs_review, (result.template, result.party, result.reasons)
 
 
+@pytest.mark.parametrize("index", [1593, 1622])
+def test_a_whole_table_its_row_names_pick_is_read_without_review(tmp_path, index) -> None:
+    """Make eval seed 3221853415, IMG_01593 and IMG_01622: sharp, complete four-party
+    maslikhat ballots whose table outline took in a row's height of paper below the last
+    row. The names read (Nur Otan, Auyl...) named the four-party form, but contradicting
+    the outline left the rows open and the votes went to review. The four-party form's
+    table is all seen, and its rules end with it: nothing is open."""
+    data, ext, truth = generate_one(index, seed=3221853415, difficulty="normal", templates=TEMPLATES)
+    assert truth["template"] == "kz2021-maslikhat-4" and truth["expected_decision"] == "vote"
+    path = tmp_path / f"whole.{ext}"
+    path.write_bytes(data)
+    result = read_photo(path, root=tmp_path, context=CONTEXT)
+    assert (result.template, result.decision, result.party) == (truth["template"], Decision.VOTE, truth["party"])
+    assert Reason.TEMPLATE_AMBIGUOUS not in result.reasons and not result.needs_review, result.reasons
+
+
 @pytest.mark.parametrize("seed", [43, 44])
 def test_a_front_shaken_across_its_rules_is_read_as_a_front(tmp_path, seed) -> None:
     """Vertical motion blur fades the horizontal rules and square borders; it is still a front."""

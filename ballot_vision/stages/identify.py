@@ -473,6 +473,13 @@ def square_beyond(bgr: np.ndarray, registration: Registration) -> bool:
     return any(score_option(bgr, registration, index, shift_mm=shift).score.visible for index, shift in ends)
 
 
+def _whole_table(bgr: np.ndarray, template: Template, registration: Registration) -> bool:
+    """Whether the fit shows its template's whole table: every row seen, and the rules
+    ending with its first and last rows (see :func:`table_may_continue`)."""
+    return all(h is not None for h in registration.cell_to_mm) \
+        and not table_may_continue(bgr, registration, template)
+
+
 #: At most this many seen rows' names are read (each an OCR call of about 0.1 s).
 ROWS_READ = 3
 
@@ -606,7 +613,14 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
         # curled five-party maslikhat's outline showed four rows, the first named the
         # People's Party, and the four-party form was counted: make eval seed 3221853415,
         # hard, IMG_00359).
-        rows_uncertain = (rows_uncertain and names != RowNames.SETTLED) or names == RowNames.CONTRADICTED
+        # Unless the fit they name is the whole table: every row of it seen, and its rules
+        # ending with it at both ends (a sharp, complete four-party maslikhat whose outline
+        # took in a row's height of paper below it was sent to review: make eval seed
+        # 3221853415, IMG_01593).
+        if names == RowNames.CONTRADICTED:
+            rows_uncertain = table_cut or not _whole_table(bgr, *fits[0])
+        else:
+            rows_uncertain = rows_uncertain and names != RowNames.SETTLED
     first_template, first_reg = fits[0]
     same_rows = [(t, r) for t, r in outline_placements(fits) if len(t.options) == len(first_template.options)]
     h = unstretch(first_reg.photo_to_mm, table_top_mm=first_template.table.box.y, stretch=stretch)
