@@ -151,17 +151,19 @@ def test_a_blank_through_spread_edges_goes_to_review_even_when_noise_makes_it_lo
 
 
 LENIENT = dataclasses.replace(CONFIG, review=dataclasses.replace(CONFIG.review, review_overvote=False))
+STRICT = dataclasses.replace(CONFIG, review=dataclasses.replace(CONFIG.review, review_overvote=True))
 
 
-def test_every_overvote_goes_to_review_by_default():
-    v = decide_front(evidence(0.9, 0.01, 0.8), CONFIG)
+def test_every_overvote_goes_to_review_when_configured():
+    v = decide_front(evidence(0.9, 0.01, 0.8), STRICT)
     assert v.decision == Decision.OVERVOTE and Reason.OVERVOTE in v.reasons and v.needs_review
-    assert not decide_front(evidence(0.9, 0.01, 0.0), CONFIG).needs_review  # a single clear vote is not held
+    assert not decide_front(evidence(0.9, 0.01, 0.0), STRICT).needs_review  # a single clear vote is not held
 
 
-def test_two_clear_marks_are_decided_without_review_when_configured():
-    v = decide_front(evidence(0.9, 0.01, 0.8), LENIENT)
-    assert v.decision == Decision.OVERVOTE and not v.needs_review
+def test_two_clear_marks_are_decided_without_review_by_default():
+    assert CONFIG.review.review_overvote is False
+    v = decide_front(evidence(0.9, 0.01, 0.8), CONFIG)
+    assert v.decision == Decision.OVERVOTE and Reason.OVERVOTE in v.reasons and not v.needs_review
 
 
 def test_an_overvote_whose_second_mark_is_short_goes_to_review_all_the_same():
