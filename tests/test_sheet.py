@@ -102,3 +102,28 @@ def test_a_page_of_text_cut_by_the_frame_is_not() -> None:
     photo = _perspective_photo(page, [(420, 300), (1000, 300), (1000, 1120), (420, 1120)])
     sheet = find_sheet(photo)
     assert sheet is None or not sheet.may_be_back
+
+
+def _back_page() -> np.ndarray:
+    page = _page()
+    cv2.line(page, (140, 530), (380, 530), 30, 2)
+    cv2.rectangle(page, (60, 500), (300, 508), 60, -1)
+    return page
+
+
+def test_a_back_split_by_a_hard_shadow_is_one_sheet() -> None:
+    # Its lower third in a shadow half as bright: at Otsu's cut and above, only the lit
+    # part is paper, and it is too wide for a sheet.
+    photo = _photo(_back_page(), angle_deg=0.0).astype(np.float32)
+    photo[600:] *= 0.5
+    sheet = find_sheet(photo.astype(np.uint8))
+    assert sheet is not None and sheet.may_be_back
+    assert 0.2 < sheet.area_share < 0.4
+
+
+def test_a_finger_on_a_backs_edge_does_not_spoil_its_outline() -> None:
+    photo = _photo(_back_page())
+    # A pale finger from the photo's left edge onto the sheet's side.
+    cv2.line(photo, (0, 620), (230, 600), (190, 200, 215), 28)
+    sheet = find_sheet(photo)
+    assert sheet is not None and sheet.blank_middle and sheet.may_be_back

@@ -25,6 +25,14 @@ from ..imaging import chroma, relative_darkness, resize_long_side, to_gray
 WORK_LONG_SIDE_PX = 480
 #: Brightness cuts tried, as steps from Otsu's threshold towards white.
 THRESHOLD_STEPS = (0.0, 0.1, 0.2)
+#: Only where those give no sheet: a darker cut, this share of the way from Otsu's
+#: threshold down to the mean brightness below it (the background's), takes in the part of
+#: a sheet a hard shadow darkens; and an opening this wide (share of the working long side)
+#: cuts off a finger or a corner of another paper joining it. The darker cut takes in grey
+#: walls and tables too: only a sheet wholly in frame counts from it (make eval, seven
+#: sets: from a cut by the frame, 2 backs against 4 other pictures).
+SHADOW_CUT = 0.5
+OPENING = 0.04
 #: Paper is at most this colourful (Lab chroma): wood, cloth and skin are more.
 PAPER_CHROMA = 30.0
 #: A sheet covers this share of the photo (a whole-frame bright area is a wall or a screen).
@@ -107,20 +115,34 @@ def find_sheet(bgr: np.ndarray) -> SheetObservation | None:
     whole: tuple[float, np.ndarray, np.ndarray] | None = None  # area, corners, outline
     cut: tuple[float, np.ndarray] | None = None
     # Otsu's split first; a shadow or a light background joins the sheet to its
-    # surroundings there, and a brighter cut separates them again.
-    for step in THRESHOLD_STEPS:
-        threshold = otsu + step * (255 - otsu)
-        mask = ((smooth > threshold) & paper_coloured).astype(np.uint8)
-        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        for contour in contours:
-            area = cv2.contourArea(contour)
-            if (corners := _sheet_corners(contour, mask.size)) is not None:
-                if whole is None or area > whole[0]:
-                    whole = (area, corners, contour)
-            elif _touches_frame(contour, mask.shape) and _cut_sheet_shaped(contour, mask.size):
-                if cut is None or area > cut[0]:
-                    cut = (area, contour)
+    # surroundings there, and a brighter cut separates them again. Where none gives a
+    # sheet, a darker cut and an opening (see SHADOW_CUT): a hard shadow across a sheet
+    # splits it at every cut above, and a finger on its edge spoils its outline.
+    opening = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(OPENING * max(gray.shape)) | 1,) * 2)
+    below = smooth[smooth <= otsu]
+    shadow = otsu - SHADOW_CUT * (otsu - float(below.mean())) if below.size else otsu
+    usual = tuple((otsu + step * (255 - otsu), False) for step in THRESHOLD_STEPS)
+    fallback = ((shadow, False), (shadow, True)) + tuple((threshold, True) for threshold, _ in usual)
+    for cuts in (usual, fallback):
+        for threshold, opened in cuts:
+            whole_only = threshold < otsu
+            mask = ((smooth > threshold) & paper_coloured).astype(np.uint8)
+            mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+            if opened:
+                mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, opening)
+            contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            for contour in contours:
+                area = cv2.contourArea(contour)
+                if whole_only and _touches_frame(contour, mask.shape):
+                    continue
+                if (corners := _sheet_corners(contour, mask.size)) is not None:
+                    if whole is None or area > whole[0]:
+                        whole = (area, corners, contour)
+                elif _touches_frame(contour, mask.shape) and _cut_sheet_shaped(contour, mask.size):
+                    if cut is None or area > cut[0]:
+                        cut = (area, contour)
+        if whole is not None or cut is not None:
+            break
     if whole is not None:
         area, corners, outline = whole
         corners = _portrait_corners(corners)
