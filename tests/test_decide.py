@@ -134,9 +134,23 @@ def test_a_blank_with_faint_lines_in_a_square_goes_to_review():
     assert hint.decision == clean.decision == Decision.BLANK
     assert hint.needs_review and Reason.FAINT_MARK in hint.reasons and hint.confidence < clean.confidence
     assert not clean.needs_review
-    # Faint lines beside a clear mark change nothing: the vote is read from the mark.
+    # Faint lines beside a clear mark on a sharp photo change nothing: the vote is read
+    # from the mark, and a second pen mark would have read as one.
     vote = decide_front(evidence(0.9, 0.0, 0.0, s1={"faint": faint + 0.1}), CONFIG)
     assert vote.decision == Decision.VOTE and not vote.needs_review
+
+
+def test_a_vote_through_blur_with_faint_lines_in_another_square_goes_to_review():
+    """Blur washes a second pen mark down to faint lines: the vote may be an overvote
+    (make eval seed 3221853415, IMG_00628: a defocused cross scored 0.10, faint 0.82)."""
+    faint = CONFIG.marks.faint
+    soft = dict(blur_mm=CONFIG.review.max_blur_mm_blank + 0.5)
+    held = decide_front(evidence(0.39, 0.097, 0.0, s1={"faint": 0.82}, **soft), CONFIG)
+    assert held.decision == Decision.VOTE and held.party == "p0"
+    assert held.needs_review and Reason.FAINT_MARK in held.reasons
+    # The voted square's own faint lines (the mark's blurred edges) are no second mark.
+    own = decide_front(evidence(0.9, 0.0, 0.0, s0={"faint": faint + 0.5}, **soft), CONFIG)
+    assert not own.needs_review
 
 
 def test_a_blank_through_spread_edges_goes_to_review_even_when_noise_makes_it_look_sharp():

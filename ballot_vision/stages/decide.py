@@ -113,15 +113,18 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
         decision, party = Decision.BLANK, ""
         reasons.append(Reason.BLANK)
     # A blank read through blur may be a thin stroke the blur washed out.
-    blurred_blank = decision == Decision.BLANK and (
-        (evidence.sharpness is not None and evidence.sharpness < config.review.min_sharpness_blank)
-        or (evidence.blur_mm is not None and evidence.blur_mm > config.review.max_blur_mm_blank))
+    blurred = (evidence.sharpness is not None and evidence.sharpness < config.review.min_sharpness_blank) \
+        or (evidence.blur_mm is not None and evidence.blur_mm > config.review.max_blur_mm_blank)
+    blurred_blank = decision == Decision.BLANK and blurred
     if blurred_blank and Reason.BLUR not in reasons:
         reasons.append(Reason.BLUR)
     # A light pencil or a dry pen can stay below the stroke threshold: a blank whose
-    # squares hold long faint lines may be a missed vote.
-    faint_blank = decision == Decision.BLANK and any(s.faint >= marks.faint for s in visible)
-    if faint_blank:
+    # squares hold long faint lines may be a missed vote; and through blur, a vote with
+    # them in another square a missed second mark (a defocused cross read 0.10 beside a
+    # vote, counted as that vote: make eval seed 3221853415, IMG_00628).
+    faint_unmarked = (decision == Decision.BLANK or (decision == Decision.VOTE and blurred)) and any(
+        s.faint >= marks.faint for s in visible if s not in marked)
+    if faint_unmarked:
         reasons.append(Reason.FAINT_MARK)
 
     # Probability that every square is in the state the decision assumes, times a
@@ -131,7 +134,7 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
         p = p_marked(s.score, config)
         confidence *= p if s in marked else 1.0 - p
     confidence *= min(1.0, 0.5 + evidence.registration)
-    if hidden or blurred_blank or faint_blank:
+    if hidden or blurred_blank or faint_unmarked:
         confidence *= 0.5
     if not evidence.template_certain:
         confidence *= 0.9
