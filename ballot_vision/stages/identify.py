@@ -194,6 +194,11 @@ PROFILE_PX_PER_MM = 2.0
 PROFILE_SMOOTH_MM = 2.0
 #: Printing houses shift blocks by a few millimetres: the profiles may slide this much.
 PROFILE_SHIFT_MM = 4.0
+#: ...and print a few per cent larger or smaller, while the fit, made on the table, is
+#: extrapolated 100 mm up the page: the profile may also be this much longer or shorter,
+#: measured from the table up. (Three make eval sets: of 350 fronts, 292 matched at scale
+#: 1 and 330 with these; the best of 81 other papers with a table rose from 0.69 to 0.75.)
+PROFILE_SCALES = (0.92, 0.94, 0.96, 0.98, 1.0, 1.02, 1.04, 1.06, 1.08)
 
 
 def _ink_profile(gray: np.ndarray) -> np.ndarray:
@@ -234,18 +239,28 @@ def page_profile_match(bgr: np.ndarray, photo_to_mm: np.ndarray, template: Templ
     the instruction, each at its height: a pattern blur does not erase (blocks, not
     letters), and that a look-alike form with its own title and instruction does not share.
     """
-    photo = _ink_profile(to_gray(rectify(bgr, photo_to_mm, _above_table(template), px_per_mm=PROFILE_PX_PER_MM)))
+    measured = _ink_profile(to_gray(rectify(bgr, photo_to_mm, _above_table(template), px_per_mm=PROFILE_PX_PER_MM)))
     expected = expected_profile(template)
-    n = min(len(photo), len(expected))
     max_shift = int(PROFILE_SHIFT_MM * PROFILE_PX_PER_MM)
     best = -1.0
-    for shift in range(-max_shift, max_shift + 1):
-        a = photo[max(0, shift):n + min(0, shift)]
-        b = expected[max(0, -shift):n - max(0, shift)]
-        if len(a) < n // 2 or a.std() < 1e-6 or b.std() < 1e-6:
-            continue
-        best = max(best, float(np.corrcoef(a, b)[0, 1]))
+    for scale in PROFILE_SCALES:
+        photo = _rescaled_from_end(measured, scale)
+        n = min(len(photo), len(expected))
+        for shift in range(-max_shift, max_shift + 1):
+            a = photo[max(0, shift):n + min(0, shift)]
+            b = expected[max(0, -shift):n - max(0, shift)]
+            if len(a) < n // 2 or a.std() < 1e-6 or b.std() < 1e-6:
+                continue
+            best = max(best, float(np.corrcoef(a, b)[0, 1]))
     return best
+
+
+def _rescaled_from_end(profile: np.ndarray, scale: float) -> np.ndarray:
+    """``profile`` (M,) resampled so that what lies ``d`` before its last sample comes to
+    lie ``d / scale`` before it (its end, the table's top, stays put)."""
+    n = len(profile)
+    index = np.arange(n, dtype=np.float64)
+    return np.interp((n - 1) - ((n - 1) - index) * scale, index, profile).astype(np.float32)
 
 
 def _for_ocr(patch: np.ndarray) -> np.ndarray:
