@@ -614,26 +614,11 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     # hidden by a finger).
     rows = len(outline_template.options)
     larger = any(len(t.options) > rows for t, _ in fits)
-    runs_on = (larger or bool(unseen)) and (table_cut or table_may_continue(bgr, outline_reg, outline_template)
-                                            or square_beyond(bgr, outline_reg))
     rows_uncertain = (
         (not outline_proved and any(not table_may_continue(bgr, r, t) for t, r in outline_placements(fits)
                                     if len(t.options) < rows))
-        or (larger and runs_on))
-    if unseen and not outline_proved and not runs_on:
-        # Only the outline speaks for the rows it adds (no printed square in them, no rules
-        # running on, no edge of the photo): a smaller form whose whole table seems in view,
-        # its rules ending with its first and last rows, comes first, for the row names to
-        # settle (a sharp Mazhilis ballot whose outline took in a fold above its table was
-        # read on the eight-row form: make eval seed 3221853415, IMG_00268). Not settled by
-        # geometry alone: where the print's columns stand off the template's, rules that run
-        # on are missed (a five-party maslikhat whose outline showed three rows was counted
-        # on the three-party form: seed 3802637371, IMG_01495).
-        whole = next(((t, r) for t, r in outline_placements(fits)
-                      if len(t.options) < rows and _whole_table(bgr, t, r)), None)
-        if whole is not None:
-            fits = [whole] + [fit for fit in fits if fit is not whole]
-            rows_uncertain = True
+        or (larger and (table_cut or table_may_continue(bgr, outline_reg, outline_template)
+                        or square_beyond(bgr, outline_reg))))
     # The row names say which rows these are. Where geometry has settled it, the first seen
     # row's name is still read as a check (blur can hide where the rules run on), but only
     # where it has not are more read (an OCR call of about 70 ms a row).
