@@ -156,6 +156,16 @@ def test_grey_faint_mark_is_flagged_as_pencil_and_black_pen_is_not():
     assert score(pen).pencil < CONFIG.marks.pencil
 
 
+def test_a_soft_pencil_half_as_dark_as_the_print_is_flagged():
+    """A soft lead's core reaches about half the printed border's darkness (make eval:
+    0.34-0.54 of it; black pen 0.57 and darker)."""
+    img = cell(paper=(240, 240, 240))
+    cv2.line(img, mm(-5, -5), mm(5, 5), (127, 127, 127), 4, cv2.LINE_AA)
+    cv2.line(img, mm(-5, 5), mm(5, -5), (127, 127, 127), 4, cv2.LINE_AA)
+    s = score(img)
+    assert s.score >= CONFIG.marks.definite and s.pencil >= CONFIG.marks.pencil
+
+
 def test_finger_over_the_square_makes_it_not_visible():
     img = cell()
     cv2.ellipse(img, mm(0, 12), (70, 60), 0, 0, 360, (120, 150, 205), -1)  # skin tone (BGR)
