@@ -71,6 +71,9 @@ OCCLUDER_WIDTH_MM = 2.5
 OCCLUDER_AREA_MM2 = 12.0
 #: Colour distance from the cell's paper (Lab a*b*) of an occluder's surface (skin).
 OCCLUDER_CHROMA = 9.0
+#: Strokes are judged against the paper this wide around them (mm): a pen line stands out,
+#: a fill's inside does not.
+STROKE_CONTEXT_MM = 4.0
 #: Ink specks smaller than this (mm²) are sensor noise or paper texture, not marks.
 MIN_SPECK_MM2 = 0.35
 #: Printed squares are between these sides (mm); a "frame" outside the range is not one.
@@ -537,6 +540,17 @@ def _occluded(ink: np.ndarray, px_per_mm: float, *, context_px: int = 0) -> bool
     return False
 
 
+def _stroke_darkness(gray: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Darkness against the paper within a few millimetres: pen strokes, not fills."""
+    return relative_darkness(gray, kernel_px=int(STROKE_CONTEXT_MM * px_per_mm))
+
+
+def _colour_from_paper(lab: np.ndarray, paper_ab: np.ndarray) -> np.ndarray:
+    """(M, N) float32: each pixel's distance from the paper's colour in (a*, b*), given the
+    image in float Lab (M, N, 3)."""
+    return np.hypot(lab[..., 1] - paper_ab[0], lab[..., 2] - paper_ab[1])
+
+
 def _broad_candidates(bgr: np.ndarray, dark: np.ndarray, paper_ab: np.ndarray, px_per_mm: float,
                       stroke_darkness: float) -> np.ndarray:
     """Pixels that may belong to ink or to an occluder, as :func:`score_cell` takes them in a
@@ -547,10 +561,8 @@ def _broad_candidates(bgr: np.ndarray, dark: np.ndarray, paper_ab: np.ndarray, p
     bgr : (M, N, 3) uint8 ndarray; dark : (M, N) float32 ndarray, its relative darkness.
     paper_ab : the paper's Lab (a*, b*).
     """
-    gray = to_gray(bgr)
-    rel = relative_darkness(gray, kernel_px=int(4 * px_per_mm))
-    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
-    colour = np.hypot(lab[..., 1] - paper_ab[0], lab[..., 2] - paper_ab[1])
+    rel = _stroke_darkness(to_gray(bgr), px_per_mm)
+    colour = _colour_from_paper(cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB).astype(np.float32), paper_ab)
     return (rel > stroke_darkness) | (dark > FILL_DARKNESS) | (colour > OCCLUDER_CHROMA)
 
 
@@ -586,7 +598,7 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
         inner = (slice(context_px, -context_px), slice(context_px, -context_px))
         cell_bgr, gray, dark = cell_bgr[inner], gray[inner], dark[inner]
     # Strokes against the paper within a few millimetres (the cell alone is wide enough).
-    rel = relative_darkness(gray, kernel_px=int(4 * px_per_mm))
+    rel = _stroke_darkness(gray, px_per_mm)
     found = find_frame(dark, px_per_mm=px_per_mm, printed_px=printed_px)
     if found is None:
         found = find_frame(dark, px_per_mm=px_per_mm, darkness=FAINT_FRAME_DARKNESS, printed_px=printed_px)
@@ -601,7 +613,7 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
 
     lab = cv2.cvtColor(cell_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
     paper_ab = np.median(lab[..., 1:][gray >= np.percentile(gray, 60)], axis=0)
-    colour = np.hypot(lab[..., 1] - paper_ab[0], lab[..., 2] - paper_ab[1])
+    colour = _colour_from_paper(lab, paper_ab)
     # In a shadow the sensor's noise is a larger share of the dim paper: raise the stroke
     # threshold with the cell's typical (paper) darkness so noise grains are not strokes.
     stroke_darkness = max(STROKE_DARKNESS, NOISE_FACTOR * float(np.median(rel)))
