@@ -74,3 +74,27 @@ def test_a_table_running_into_the_photo_edge_is_marked_cut_on_that_side() -> Non
     whole = locate_table(_table(700))
     assert whole and whole.n_seen == 4
     assert (whole.cut_above, whole.cut_below) == (False, False)
+
+
+def test_name_cells_foreshortened_by_a_tilted_camera_are_still_rows() -> None:
+    """A camera tilted towards the table's far end squeezes its rows: the name cells of a
+    three-row table then measure about 1:8, which is still a cell. Missed, no row is
+    paired, and the far end of the names, higher in perspective, was read as the rules
+    running on above the first row (an extra row with a hidden square)."""
+    img = np.full((500, 690, 3), 245, np.uint8)
+    name_end, table_end = 540, 650
+    for i in range(4):
+        cv2.line(img, (40, 80 + i * 100), (table_end, 80 + i * 100), (30, 30, 30), 3)
+    for x in (40, name_end, table_end):
+        cv2.line(img, (x, 80), (x, 380), (30, 30, 30), 3)
+    for i in range(3):
+        cv2.rectangle(img, (565, 100 + i * 100), (625, 160 + i * 100), (30, 30, 30), 5)
+    h, w = img.shape[:2]
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    squeezed = np.float32([[0, 0], [w, 80], [w, h - 27], [0, h]])
+    photo = cv2.warpPerspective(img, cv2.getPerspectiveTransform(corners, squeezed), (w, h),
+                                borderValue=(245, 245, 245))
+    found = locate_table(photo)
+    assert found and found.n_seen == 3
+    assert all(row.name_quad is not None for row in found.rows)
+    assert (found.rows_above, found.rows_below) == (0, 0)

@@ -31,6 +31,13 @@ MIN_CELL_SIDE_FRACTION = 1 / 90
 #: Name cell / square cell area ratio of a table row. 2021: 156 × 30 vs 30 × 30 → 5.2;
 #: 2023 A5: 108 × 22 vs 24 × 22 → 4.5. A wide margin covers printing differences and tilt.
 ROW_AREA_RATIO = (2.2, 10.0)
+#: A cell's shortest side over its longest. A name cell is 156 × 25–33 mm (about 1:6 at
+#: the shortest rows), and a camera tilted towards the table foreshortens it further
+#: (1:7.1 in make eval seed 3736675841, IMG_00114, whose every name cell was missed for
+#: it, so no row was paired and the table's direction came from the square column alone).
+CELL_SIDE_RATIO = 0.07
+#: The same for a printed square (about 1:1): anything much thinner is a rule's sliver.
+SQUARE_SIDE_RATIO = 0.15
 
 
 #: A cell whose quad comes this near the photo's edge (px) was cut open by it.
@@ -126,8 +133,9 @@ def ink_mask(gray: np.ndarray, *, darkness: float = INK_DARKNESS) -> np.ndarray:
     return cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
 
 
-def _as_quad(contour: np.ndarray) -> np.ndarray | None:
-    """A convex quadrilateral approximating ``contour``, or None if it is not one."""
+def _as_quad(contour: np.ndarray, *, min_side_ratio: float) -> np.ndarray | None:
+    """A convex quadrilateral approximating ``contour``, or None if it is not one (or its
+    shortest side is under ``min_side_ratio`` of its longest)."""
     area = cv2.contourArea(contour)
     if area <= 0:
         return None
@@ -145,7 +153,7 @@ def _as_quad(contour: np.ndarray) -> np.ndarray | None:
     if quad_area <= 0 or area / quad_area < 0.85:
         return None
     sides = np.linalg.norm(quad - np.roll(quad, 1, axis=0), axis=1)
-    if sides.min() < 0.15 * sides.max():
+    if sides.min() < min_side_ratio * sides.max():
         return None
     return quad
 
@@ -172,7 +180,7 @@ def _has_square_inside(index: int, contours, hierarchy: np.ndarray, cell_area: f
     while child != -1:
         area = cv2.contourArea(contours[child])
         if 0.12 * cell_area <= area <= 0.75 * cell_area:
-            quad = _as_quad(contours[child])
+            quad = _as_quad(contours[child], min_side_ratio=SQUARE_SIDE_RATIO)
             if quad is not None:
                 return True
         child = hierarchy[child, 0]
@@ -196,7 +204,7 @@ def find_cells(ink: np.ndarray, contours, hierarchy: np.ndarray | None) -> list[
         area = cv2.contourArea(contour)
         if area < min_side * min_side or area > 0.5 * ink.size:
             continue
-        quad = _as_quad(contour)
+        quad = _as_quad(contour, min_side_ratio=CELL_SIDE_RATIO)
         if quad is None:
             continue
         cells.append(
