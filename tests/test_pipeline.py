@@ -327,3 +327,31 @@ def test_a_back_photographed_with_heavy_sensor_noise_is_read_as_a_back(tmp_path,
     path.write_bytes(data)
     result = read_photo(path, root=tmp_path, context=CONTEXT)
     assert result.decision == Decision.BACK
+
+
+@pytest.mark.parametrize("index", [98, 114])
+def test_a_table_squeezed_by_a_tilted_camera_is_read_on_its_own_form(tmp_path, index) -> None:
+    """Make eval seed 3736675841, IMG_00098 and IMG_00114: sharp three- and four-party
+    maslikhat ballots photographed at a slant, their name cells squeezed to about 1:7. They
+    were missed as cells, and the table's outline, measured across the square column alone,
+    took in a row above the first: a larger form with its first square hidden, for review."""
+    data, ext, truth = generate_one(index, seed=3736675841, difficulty="normal", templates=TEMPLATES)
+    assert truth["expected_decision"] == "vote" and truth["must_review"] == "false"
+    path = tmp_path / f"slant.{ext}"
+    path.write_bytes(data)
+    result = read_photo(path, root=tmp_path, context=CONTEXT)
+    assert (result.template, result.decision, result.party) == (truth["template"], Decision.VOTE, truth["party"])
+    assert not result.needs_review, result.reasons
+
+
+def test_a_square_whole_in_frame_is_read_though_the_edge_cuts_its_cell(tmp_path) -> None:
+    """Make eval seed 3736675841, IMG_00741: the photo's top edge runs through the first
+    row's cell a little above its square; the square, its tick and the paper just around it
+    are in frame. The square was taken as hidden and the vote as unreadable."""
+    data, ext, truth = generate_one(741, seed=3736675841, difficulty="normal", templates=TEMPLATES)
+    assert (truth["party"], truth["hidden_squares"]) == ("npk", "")
+    path = tmp_path / f"cut.{ext}"
+    path.write_bytes(data)
+    result = read_photo(path, root=tmp_path, context=CONTEXT)
+    assert Reason.SQUARE_NOT_VISIBLE not in result.reasons
+    assert (result.decision, result.party) == (Decision.VOTE, "npk")

@@ -38,7 +38,8 @@ class Registration:
     cell_to_mm : per option, a homography from that row's own square cell, or None.
     residual_mm : RMS distance between seen cell corners and the global fit, mm.
     quality : 0–1, 1 for a perfect fit of every row.
-    visible : per option, whether its whole square cell lies inside the photo.
+    visible : per option, whether its printed square, with ``VISIBLE_MARGIN_MM`` around it,
+        lies inside the photo.
     """
 
     template: Template
@@ -61,6 +62,14 @@ def name_cell(template: Template, option: Option) -> Rect:
 def square_cell(template: Template, option: Option) -> Rect:
     table = template.table
     return Rect(table.separator_x, option.row.y, table.box.x2 - table.separator_x, option.row.h)
+
+
+#: A square counts as in the photo when this much around the template's square is: printed
+#: squares run up to 1 mm a side larger (20 mm for 18), and a mark that misses the square
+#: lands in the next 2 mm. The rest of its cell may be cut off by the photo's edge (make
+#: eval seed 3736675841, IMG_00741: a whole square, its tick and 2 mm of paper above it
+#: in frame, the cell's top margin not, was sent to review as hidden).
+VISIBLE_MARGIN_MM = 3.0
 
 
 def _corners(rect: Rect) -> np.ndarray:
@@ -123,7 +132,9 @@ def _finish(template: Template, h: np.ndarray, cell_to_mm: list[np.ndarray | Non
     height, width = image_shape[:2]
     visible = []
     for option in template.options:
-        corners = _corners(square_cell(template, option)).reshape(-1, 1, 2)
+        square = option.square
+        m = VISIBLE_MARGIN_MM
+        corners = _corners(Rect(square.x - m, square.y - m, square.w + 2 * m, square.h + 2 * m)).reshape(-1, 1, 2)
         px = cv2.perspectiveTransform(corners, inverse).reshape(-1, 2)
         inside = (px[:, 0] >= 1) & (px[:, 0] <= width - 2) & (px[:, 1] >= 1) & (px[:, 1] <= height - 2)
         visible.append(bool(inside.all()))
