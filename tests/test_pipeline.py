@@ -27,7 +27,13 @@ CLEAN = dict(blur="none", fold="none", curl=0.0, finger=False, out_of_frame="non
 
 def read(tmp_path: Path, name: str, *, seed: int = 11, **conditions):
     """Generate one photo with ``conditions`` forced, read it, return (result, truth row)."""
-    data, ext, truth = generate_one(3, seed=seed, difficulty="easy", templates=TEMPLATES, **{**CLEAN, **conditions})
+    return read_generated(tmp_path, name, 3, seed=seed, difficulty="easy", **{**CLEAN, **conditions})
+
+
+def read_generated(tmp_path: Path, name: str, index: int, *, seed: int, difficulty: str, **forced):
+    """Generate photo ``index`` of the run ``seed`` (as ``make eval`` does, with any of its
+    conditions ``forced``), read it, return (result, truth row)."""
+    data, ext, truth = generate_one(index, seed=seed, difficulty=difficulty, templates=TEMPLATES, **forced)
     path = tmp_path / f"{name}.{ext}"
     path.write_bytes(data)
     return read_photo(path, root=tmp_path, context=CONTEXT), truth
@@ -122,11 +128,8 @@ def test_a_back_whose_signature_line_is_broken_by_a_fold_is_read(tmp_path) -> No
 
 def test_a_back_lying_on_a_page_of_text_is_read(tmp_path) -> None:
     """The rows of text on the paper beneath make many longer "lines" than the signature line."""
-    data, ext, truth = generate_one(63, seed=5551, difficulty="normal", templates=TEMPLATES, kind="back")
+    result, truth = read_generated(tmp_path, "on_papers", 63, seed=5551, difficulty="normal", kind="back")
     assert "bg_papers" in truth["conditions"]
-    path = tmp_path / f"on_papers.{ext}"
-    path.write_bytes(data)
-    result = read_photo(path, root=tmp_path, context=CONTEXT)
     assert result.decision == Decision.BACK, (result.decision, result.reasons)
     assert result.signature.value in (truth["signature"], "unknown")
 
@@ -140,11 +143,8 @@ def test_a_back_lying_on_a_page_of_text_is_read(tmp_path) -> None:
 def test_a_back_with_nothing_legible_in_frame_is_not_dismissed(tmp_path, index, seed, difficulty) -> None:
     """Make eval photos once read, without review, as not_ballot: a sheet's outline or its
     blank paper cut by the frame is all that shows of a back."""
-    data, ext, truth = generate_one(index, seed=seed, difficulty=difficulty, templates=TEMPLATES)
+    result, truth = read_generated(tmp_path, "back", index, seed=seed, difficulty=difficulty)
     assert truth["expected_decision"] == "back"
-    path = tmp_path / f"back.{ext}"
-    path.write_bytes(data)
-    result = read_photo(path, root=tmp_path, context=CONTEXT)
     assert result.decision == Decision.BACK and result.needs_review, (result.decision, result.reasons)
     # Pen strokes along a line this smeared cannot be told from none.
     assert result.signature in (Signature(truth["signature"]), Signature.UNKNOWN)
@@ -154,11 +154,8 @@ def test_a_ballot_whose_first_row_the_frame_cuts_across_a_fold_is_not_counted_on
     """Make eval seed 1673343435, hard, IMG_00444: a Mazhilis ballot, its title and first row
     out of frame and a fold bending the rules beyond the last row seen in full. Its four
     seen rows are the four-party maslikhat's rows: it was counted there, without review."""
-    data, ext, truth = generate_one(444, seed=1673343435, difficulty="hard", templates=TEMPLATES)
+    result, truth = read_generated(tmp_path, "cut", 444, seed=1673343435, difficulty="hard")
     assert truth["template"] == "kz2021-mazhilis" and "out_of_frame_table" in truth["conditions"]
-    path = tmp_path / f"cut.{ext}"
-    path.write_bytes(data)
-    result = read_photo(path, root=tmp_path, context=CONTEXT)
     assert result.template == truth["template"] or result.needs_review, (result.template, result.reasons)
 
 
@@ -166,11 +163,8 @@ def test_a_curled_ballot_whose_outline_stops_a_row_short_is_not_counted_on_a_sma
     """Make eval seed 3221853415, hard, IMG_00359: a five-party maslikhat, curled and out of
     focus; the table's outline showed four rows, the names read as garbage, and the vote
     for Auyl was counted for Ak Zhol on the four-party form, without review."""
-    data, ext, truth = generate_one(359, seed=3221853415, difficulty="hard", templates=TEMPLATES)
+    result, truth = read_generated(tmp_path, "curled", 359, seed=3221853415, difficulty="hard")
     assert (truth["template"], truth["party"]) == ("kz2021-maslikhat-5", "auyl")
-    path = tmp_path / f"curled.{ext}"
-    path.write_bytes(data)
-    result = read_photo(path, root=tmp_path, context=CONTEXT)
     right = (result.template, result.party) == (truth["template"], truth["party"])
     assert right or result.needs_review, (result.template, result.party, result.reasons)
 
@@ -182,11 +176,8 @@ def test_a_whole_table_its_row_names_pick_is_read_without_review(tmp_path, index
     row. The names read (Nur Otan, Auyl...) named the four-party form, but contradicting
     the outline left the rows open and the votes went to review. The four-party form's
     table is all seen, and its rules end with it: nothing is open."""
-    data, ext, truth = generate_one(index, seed=3221853415, difficulty="normal", templates=TEMPLATES)
+    result, truth = read_generated(tmp_path, "whole", index, seed=3221853415, difficulty="normal")
     assert truth["template"] == "kz2021-maslikhat-4" and truth["expected_decision"] == "vote"
-    path = tmp_path / f"whole.{ext}"
-    path.write_bytes(data)
-    result = read_photo(path, root=tmp_path, context=CONTEXT)
     assert (result.template, result.decision, result.party) == (truth["template"], Decision.VOTE, truth["party"])
     assert Reason.TEMPLATE_AMBIGUOUS not in result.reasons and not result.needs_review, result.reasons
 
@@ -197,11 +188,8 @@ def test_a_table_whose_rules_seem_to_end_is_not_counted_on_a_smaller_form(tmp_pa
     template's, so the rules running on past those rows are missed and the three-party
     form seems whole (a rule tried once that put such a form first counted it there: the
     wrong form). Its names (Auyl in the second row) do not fit that form."""
-    data, ext, truth = generate_one(1495, seed=3802637371, difficulty="normal", templates=TEMPLATES)
+    result, truth = read_generated(tmp_path, "rules", 1495, seed=3802637371, difficulty="normal")
     assert truth["template"] == "kz2021-maslikhat-5"
-    path = tmp_path / f"rules.{ext}"
-    path.write_bytes(data)
-    result = read_photo(path, root=tmp_path, context=CONTEXT)
     assert result.template == truth["template"] or result.needs_review, (result.template, result.reasons)
 
 
@@ -321,11 +309,8 @@ def test_a_back_photographed_with_heavy_sensor_noise_is_read_as_a_back(tmp_path,
     """Photos of a `make eval` hard set (seed 430552106) that were silent errors: the page's
     grain, measured against a paper level that follows the brightest grains, read as ink,
     so the blank page under the signature line was not blank and the back was `not_ballot`."""
-    data, ext, truth = generate_one(index, seed=430552106, difficulty="hard", templates=TEMPLATES)
+    result, truth = read_generated(tmp_path, "noisy_back", index, seed=430552106, difficulty="hard")
     assert truth["kind"] == "back" and float(truth["noise_sigma"]) > 8
-    path = tmp_path / f"noisy_back.{ext}"
-    path.write_bytes(data)
-    result = read_photo(path, root=tmp_path, context=CONTEXT)
     assert result.decision == Decision.BACK
 
 
@@ -335,11 +320,8 @@ def test_a_table_squeezed_by_a_tilted_camera_is_read_on_its_own_form(tmp_path, i
     maslikhat ballots photographed at a slant, their name cells squeezed to about 1:7. They
     were missed as cells, and the table's outline, measured across the square column alone,
     took in a row above the first: a larger form with its first square hidden, for review."""
-    data, ext, truth = generate_one(index, seed=3736675841, difficulty="normal", templates=TEMPLATES)
+    result, truth = read_generated(tmp_path, "slant", index, seed=3736675841, difficulty="normal")
     assert truth["expected_decision"] == "vote" and truth["must_review"] == "false"
-    path = tmp_path / f"slant.{ext}"
-    path.write_bytes(data)
-    result = read_photo(path, root=tmp_path, context=CONTEXT)
     assert (result.template, result.decision, result.party) == (truth["template"], Decision.VOTE, truth["party"])
     assert not result.needs_review, result.reasons
 
@@ -348,10 +330,7 @@ def test_a_square_whole_in_frame_is_read_though_the_edge_cuts_its_cell(tmp_path)
     """Make eval seed 3736675841, IMG_00741: the photo's top edge runs through the first
     row's cell a little above its square; the square, its tick and the paper just around it
     are in frame. The square was taken as hidden and the vote as unreadable."""
-    data, ext, truth = generate_one(741, seed=3736675841, difficulty="normal", templates=TEMPLATES)
+    result, truth = read_generated(tmp_path, "cut", 741, seed=3736675841, difficulty="normal")
     assert (truth["party"], truth["hidden_squares"]) == ("npk", "")
-    path = tmp_path / f"cut.{ext}"
-    path.write_bytes(data)
-    result = read_photo(path, root=tmp_path, context=CONTEXT)
     assert Reason.SQUARE_NOT_VISIBLE not in result.reasons
     assert (result.decision, result.party) == (Decision.VOTE, "npk")
