@@ -41,6 +41,9 @@ class Reason(StrEnum):
     PENCIL_SUSPECTED = "pencil_suspected"
     FAINT_MARK = "faint_mark"  # a blank whose square holds lines too faint to count as ink
     MARK_OUTSIDE_SQUARE = "mark_outside_square"
+    # an overvote one of whose marks is in a square whose border was found at another size
+    # than the ballot's other squares: a printed side or a shadow's edge may be that mark
+    SQUARE_BORDER_DOUBTFUL = "square_border_doubtful"
     TEMPLATE_AMBIGUOUS = "template_ambiguous"
     BALLOT_UNCONFIRMED = "ballot_unconfirmed"  # no text on the photo confirmed it is a ballot
     LOW_CONFIDENCE = "low_confidence"
@@ -98,6 +101,9 @@ class SquareScore:
     faint : float
         Length of lines inside the square too faint to be ink (a light pencil, a dry pen
         under blur), in units of 12 mm: they never make a mark, but a blank may hide one.
+    odd_size : bool
+        The printed border was found at another size than the ballot's other squares, and
+        nowhere at theirs: a side taken for the border may lie inside the square.
     """
 
     option: str
@@ -109,6 +115,7 @@ class SquareScore:
     visible: bool = True
     shift_mm: float = 0.0
     faint: float = 0.0
+    odd_size: bool = False
 
 
 @dataclass(frozen=True)
@@ -200,7 +207,7 @@ def format_square_details(squares: tuple[SquareScore, ...]) -> str:
         parts.append(
             f"{s.option}:score={s.score:.4f},fill={s.fill:.4f},stroke={s.stroke:.4f},"
             f"outside={s.outside:.4f},pencil={s.pencil:.4f},visible={int(s.visible)},shift_mm={s.shift_mm:.1f},"
-            f"faint={s.faint:.4f}"
+            f"faint={s.faint:.4f},odd_size={int(s.odd_size)}"
         )
     return ";".join(parts)
 
@@ -222,6 +229,7 @@ def parse_square_details(text: str) -> tuple[SquareScore, ...]:
                 visible=values.get("visible", "1") == "1",
                 shift_mm=float(values.get("shift_mm", 0)),
                 faint=float(values.get("faint", 0)),
+                odd_size=values.get("odd_size", "0") == "1",
             )
         )
     return tuple(squares)

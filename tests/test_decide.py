@@ -80,7 +80,7 @@ def test_p_marked_is_monotone_and_anchored_at_the_thresholds():
 
 def test_square_details_round_trip_so_decisions_rerun_without_photos():
     squares = (SquareScore("npk", 0.0123, 0.01, 0.02, 0.0, 0.0, True, faint=0.4167),
-               SquareScore("adal", 0.9, 0.3, 1.2, 0.1, 0.0, False))
+               SquareScore("adal", 0.9, 0.3, 1.2, 0.1, 0.0, False, odd_size=True))
     parsed = parse_square_details(format_square_details(squares))
     assert [dataclasses.astuple(s) for s in parsed] == [dataclasses.astuple(s) for s in squares]
 
@@ -195,6 +195,15 @@ def test_an_overvote_with_a_mark_scribbled_over_goes_to_review_all_the_same():
     assert v.decision == Decision.OVERVOTE and v.needs_review
     plain = decide_front(evidence(0.9, 0.01, 1.0, s2={"stroke": 1.5, "fill": 0.1}), LENIENT)
     assert not plain.needs_review
+
+
+def test_an_overvote_with_a_mark_in_a_square_found_at_another_size_goes_to_review():
+    """The "mark" may be the square's own printed side, taken inside by a shadow's edge."""
+    odd = decide_front(evidence(0.9, 0.01, 1.0, s2={"odd_size": True}), LENIENT)
+    assert odd.decision == Decision.OVERVOTE and odd.needs_review
+    assert Reason.SQUARE_BORDER_DOUBTFUL in odd.reasons
+    vote = decide_front(evidence(0.9, 0.01, 0.0, s0={"odd_size": True}), LENIENT)
+    assert vote.decision == Decision.VOTE and not vote.needs_review  # a mark often moves its own border
 
 
 def test_confidences_without_squares_are_configuration_and_validated(tmp_path):

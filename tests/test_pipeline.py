@@ -334,3 +334,16 @@ def test_a_square_whole_in_frame_is_read_though_the_edge_cuts_its_cell(tmp_path)
     assert (truth["party"], truth["hidden_squares"]) == ("npk", "")
     assert Reason.SQUARE_NOT_VISIBLE not in result.reasons
     assert (result.decision, result.party) == (Decision.VOTE, "npk")
+
+
+def test_a_hard_shadow_across_a_blank_square_is_no_second_mark_counted_unseen(tmp_path) -> None:
+    """Make eval seed 1649070854, IMG_01117: a plus for ADAL on a three-party maslikhat, and a
+    hard shadow's edge across Nur Otan's blank square. The border was found there at 13 × 23
+    mm and nowhere at the ballot's square size; its printed side inside counted as a mark,
+    and the vote as an overvote without review."""
+    result, truth = read_generated(tmp_path, "shadow", 1117, seed=1649070854, difficulty="normal")
+    assert (truth["party"], truth["template"]) == ("adal", "kz2021-maslikhat-3")
+    right = (result.decision, result.party) == (Decision.VOTE, "adal")
+    assert right or result.needs_review, (result.decision, result.reasons)
+    if result.decision == Decision.OVERVOTE:
+        assert Reason.SQUARE_BORDER_DOUBTFUL in result.reasons

@@ -46,6 +46,7 @@ ALWAYS_REVIEW = frozenset({
     Reason.PENCIL_SUSPECTED,
     Reason.FAINT_MARK,
     Reason.MARK_OUTSIDE_SQUARE,
+    Reason.SQUARE_BORDER_DOUBTFUL,
     Reason.LOW_CONFIDENCE_REGISTRATION,
     Reason.TEMPLATE_AMBIGUOUS,
     Reason.BALLOT_UNCONFIRMED,
@@ -107,6 +108,10 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
     elif len(marked) >= 2:
         decision, party = Decision.OVERVOTE, ""
         reasons.append(Reason.OVERVOTE)
+        if any(s.odd_size for s in marked):
+            # One "mark" may be a printed side (see SquareScore.odd_size); a vote's own
+            # square is often measured off by its mark, so only a second mark is doubted.
+            reasons.append(Reason.SQUARE_BORDER_DOUBTFUL)
     elif len(marked) == 1:
         decision, party = Decision.VOTE, marked[0].option
     else:

@@ -707,8 +707,12 @@ def score_squares(bgr: np.ndarray, registration: Registration, *, px_per_mm: flo
     for index, cell in enumerate(cells):
         if cell.printed_mm is not None and not same_size(cell.printed_mm, printed):
             again = score_option(bgr, registration, index, px_per_mm=px_per_mm, printed_px=expected_px)
-            if again.printed_mm is not None:
-                cells[index] = again
+            # Found nowhere at that size, the first find stands, marked as such: a marked
+            # square's own border is often measured off (a fill, a stroke along a side), but
+            # a hard shadow's edge across a blank square also made a 13 × 23 mm "square"
+            # whose printed side inside scored as a mark (make eval seed 1649070854, IMG_01117).
+            cells[index] = again if again.printed_mm is not None else replace(
+                cell, score=replace(cell.score, odd_size=True))
     return cells
 
 
