@@ -326,6 +326,17 @@ def test_a_table_squeezed_by_a_tilted_camera_is_read_on_its_own_form(tmp_path, i
     assert not result.needs_review, result.reasons
 
 
+def test_a_small_far_off_ballot_is_not_taken_for_a_row_of_slivers(tmp_path) -> None:
+    """Make eval seed 1649070854, IMG_01056: a Mazhilis ballot filling a third of the frame.
+    Thin cells being allowed for names, the sliver between the last square's side and the
+    table's border (1:9) passed for a square cell, the square's inside for its name cell:
+    one "row", which kept the table itself from being looked for at twice the size, and
+    the front was read as a back."""
+    result, truth = read_generated(tmp_path, "far", 1056, seed=1649070854, difficulty="normal")
+    assert (truth["template"], truth["party"]) == ("kz2021-mazhilis", "auyl")
+    assert (result.side, result.decision, result.party) == (Side.FRONT, Decision.VOTE, "auyl"), result.reasons
+
+
 def test_a_square_whole_in_frame_is_read_though_the_edge_cuts_its_cell(tmp_path) -> None:
     """Make eval seed 3736675841, IMG_00741: the photo's top edge runs through the first
     row's cell a little above its square; the square, its tick and the paper just around it

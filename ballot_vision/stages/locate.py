@@ -36,7 +36,10 @@ ROW_AREA_RATIO = (2.2, 10.0)
 #: (1:7.1 in make eval seed 3736675841, IMG_00114, whose every name cell was missed for
 #: it, so no row was paired and the table's direction came from the square column alone).
 CELL_SIDE_RATIO = 0.07
-#: The same for a printed square (about 1:1): anything much thinner is a rule's sliver.
+#: The same for a square cell or a printed square (about 1:1): anything much thinner is a
+#: sliver between two lines, such as a square's side and the table's border, which with a
+#: square's inside for a "name cell" made a row of a small, far-off ballot (make eval seed
+#: 1649070854, IMG_01056).
 SQUARE_SIDE_RATIO = 0.15
 
 
@@ -152,10 +155,15 @@ def _as_quad(contour: np.ndarray, *, min_side_ratio: float) -> np.ndarray | None
     # The hole must fill its quad (a cell), not be a ragged blob that happens to fit one.
     if quad_area <= 0 or area / quad_area < 0.85:
         return None
-    sides = np.linalg.norm(quad - np.roll(quad, 1, axis=0), axis=1)
-    if sides.min() < min_side_ratio * sides.max():
+    if side_ratio(quad) < min_side_ratio:
         return None
     return quad
+
+
+def side_ratio(quad: np.ndarray) -> float:
+    """A quad's (4, 2) shortest side over its longest."""
+    sides = np.linalg.norm(quad - np.roll(quad, 1, axis=0), axis=1)
+    return float(sides.min() / max(float(sides.max()), 1e-6))
 
 
 def _depths(hierarchy: np.ndarray) -> np.ndarray:
@@ -230,6 +238,8 @@ def _pair_rows(cells: list[_Cell]) -> list[tuple[_Cell, _Cell]]:
     """(name cell, square cell) pairs: neighbours under one grid, area ratio of a row."""
     pairs = []
     for sq in cells:
+        if side_ratio(sq.quad) < SQUARE_SIDE_RATIO:
+            continue
         best = None
         for nm in cells:
             if nm is sq or nm.parent != sq.parent:
