@@ -109,8 +109,8 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
         decision, party = Decision.OVERVOTE, ""
         reasons.append(Reason.OVERVOTE)
         if any(s.odd_size for s in marked):
-            # One "mark" may be a printed side (see SquareScore.odd_size); a vote's own
-            # square is often measured off by its mark, so only a second mark is doubted.
+            # One "mark" may be a printed side (see SquareScore.odd_size). Votes are not
+            # doubted so: a mark often moves its own square's measured border.
             reasons.append(Reason.SQUARE_BORDER_DOUBTFUL)
     elif len(marked) == 1:
         decision, party = Decision.VOTE, marked[0].option

@@ -155,12 +155,12 @@ def _as_quad(contour: np.ndarray, *, min_side_ratio: float) -> np.ndarray | None
     # The hole must fill its quad (a cell), not be a ragged blob that happens to fit one.
     if quad_area <= 0 or area / quad_area < 0.85:
         return None
-    if side_ratio(quad) < min_side_ratio:
+    if _side_ratio(quad) < min_side_ratio:
         return None
     return quad
 
 
-def side_ratio(quad: np.ndarray) -> float:
+def _side_ratio(quad: np.ndarray) -> float:
     """A quad's (4, 2) shortest side over its longest."""
     sides = np.linalg.norm(quad - np.roll(quad, 1, axis=0), axis=1)
     return float(sides.min() / max(float(sides.max()), 1e-6))
@@ -238,7 +238,7 @@ def _pair_rows(cells: list[_Cell]) -> list[tuple[_Cell, _Cell]]:
     """(name cell, square cell) pairs: neighbours under one grid, area ratio of a row."""
     pairs = []
     for sq in cells:
-        if side_ratio(sq.quad) < SQUARE_SIDE_RATIO:
+        if _side_ratio(sq.quad) < SQUARE_SIDE_RATIO:
             continue
         best = None
         for nm in cells:
