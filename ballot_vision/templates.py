@@ -60,6 +60,10 @@ class Rect:
             other.x >= self.x2 or other.x2 <= self.x or other.y >= self.y2 or other.y2 <= self.y
         )
 
+    def grown(self, dx: float, dy: float) -> Rect:
+        """This rectangle with ``dx`` mm added on its left and right, ``dy`` on top and bottom."""
+        return Rect(self.x - dx, self.y - dy, self.w + 2 * dx, self.h + 2 * dy)
+
     def as_list(self) -> list[float]:
         return [self.x, self.y, self.w, self.h]
 

@@ -66,8 +66,12 @@ def ocr_regions(template: Template, languages: str) -> list[tuple[Rect, str]]:
     rus = [(t.box, "rus") for t in front.texts if t.role == "title_rus"]
     titles = [(t.box, languages) for t in front.texts if t.role.startswith("title")]
     chosen = rus or titles[:1] or [(name_cell(template, o), languages) for o in template.options[:2]]
-    # Printing houses shift blocks by a few millimetres: read a little more than the box.
-    return [(Rect(r.x - 3, r.y - 4, r.w + 6, r.h + 8), lang) for r, lang in chosen]
+    return [(r.grown(*TEXT_PAD_MM), lang) for r, lang in chosen]
+
+
+#: Printing houses shift blocks by a few millimetres: text is read this much (x, y in mm)
+#: beyond its box on each side.
+TEXT_PAD_MM = (3.0, 4.0)
 
 
 def print_stretch(frames_mm: list[tuple[float, float]]) -> float:
@@ -94,8 +98,7 @@ def more_title_regions(template: Template, languages: str) -> list[tuple[Rect, s
     """Title blocks :func:`ocr_regions` does not read first (e.g. the Kazakh title), to tell
     apart forms whose first choice left them ambiguous."""
     first = {r for r, _ in ocr_regions(template, languages)}
-    padded = [(Rect(t.box.x - 3, t.box.y - 4, t.box.w + 6, t.box.h + 8), languages)
-              for t in template.front.texts if t.role.startswith("title")]
+    padded = [(t.box.grown(*TEXT_PAD_MM), languages) for t in template.front.texts if t.role.startswith("title")]
     return [(r, lang) for r, lang in padded if r not in first]
 
 

@@ -132,9 +132,7 @@ def _finish(template: Template, h: np.ndarray, cell_to_mm: list[np.ndarray | Non
     height, width = image_shape[:2]
     visible = []
     for option in template.options:
-        square = option.square
-        m = VISIBLE_MARGIN_MM
-        corners = _corners(Rect(square.x - m, square.y - m, square.w + 2 * m, square.h + 2 * m)).reshape(-1, 1, 2)
+        corners = _corners(option.square.grown(VISIBLE_MARGIN_MM, VISIBLE_MARGIN_MM)).reshape(-1, 1, 2)
         px = cv2.perspectiveTransform(corners, inverse).reshape(-1, 2)
         inside = (px[:, 0] >= 1) & (px[:, 0] <= width - 2) & (px[:, 1] >= 1) & (px[:, 1] <= height - 2)
         visible.append(bool(inside.all()))
