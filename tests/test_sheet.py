@@ -127,3 +127,15 @@ def test_a_finger_on_a_backs_edge_does_not_spoil_its_outline() -> None:
     cv2.line(photo, (0, 620), (230, 600), (190, 200, 215), 28)
     sheet = find_sheet(photo)
     assert sheet is not None and sheet.blank_middle and sheet.may_be_back
+
+
+def test_a_blank_sheet_cut_by_the_frame_and_crossed_by_a_shadow_may_be_a_back() -> None:
+    # The printed end of a back lies below the photo and a hard shadow darkens the part
+    # the frame cuts: at Otsu's cut only the lit part is paper, shaped like no sheet, and
+    # the darker cut joins the two at the frame's edge (make eval seed 1325983378, IMG_00934).
+    photo = _perspective_photo(_page(), [(150, 400), (570, 400), (570, 1588), (150, 1588)]).astype(np.float32)
+    shadow = np.zeros(photo.shape[:2], np.uint8)
+    cv2.fillPoly(shadow, [np.int32([(0, 700), (360, 600), (800, 760), (800, 1000), (0, 1000)])], 1)
+    photo[shadow > 0] *= 0.55
+    sheet = find_sheet(photo.astype(np.uint8))
+    assert sheet is not None and sheet.touches_frame and sheet.may_be_back
