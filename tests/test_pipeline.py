@@ -139,6 +139,7 @@ def test_a_back_lying_on_a_page_of_text_is_read(tmp_path) -> None:
     (403, 1673343435, "normal"),  # folded in three, its printed end cut off
     (478, 1673343435, "hard"),  # whole, but seen at a slant and shaken: its line is lost
     (1035, 1673343435, "normal"),  # 12 MP, its line shaken across into a band wider than the first look's
+    (934, 1325983378, "normal"),  # its line cut off by the frame, a hard shadow across the rest
 ])
 def test_a_back_with_nothing_legible_in_frame_is_not_dismissed(tmp_path, index, seed, difficulty) -> None:
     """Make eval photos once read, without review, as not_ballot: a sheet's outline or its
@@ -147,6 +148,17 @@ def test_a_back_with_nothing_legible_in_frame_is_not_dismissed(tmp_path, index, 
     assert truth["expected_decision"] == "back"
     assert result.decision == Decision.BACK and result.needs_review, (result.decision, result.reasons)
     # Pen strokes along a line this smeared cannot be told from none.
+    assert result.signature in (Signature(truth["signature"]), Signature.UNKNOWN)
+
+
+def test_a_back_on_papers_whose_label_first_reads_garbled_is_read_again(tmp_path) -> None:
+    """Make eval seed 3736675841, hard, IMG_00312: the label strip takes in the print of the
+    papers beneath, so it reads as sharp text; its distinctive words garbled, it was taken
+    for another paper's and the photo dismissed as not_ballot without review. Looking like
+    the label, it is now read again in the second language, which confirms it."""
+    result, truth = read_generated(tmp_path, "on_papers", 312, seed=3736675841, difficulty="hard")
+    assert truth["expected_decision"] == "back" and "bg_papers" in truth["conditions"]
+    assert result.decision == Decision.BACK, (result.decision, result.reasons)
     assert result.signature in (Signature(truth["signature"]), Signature.UNKNOWN)
 
 

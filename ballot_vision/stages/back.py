@@ -68,6 +68,13 @@ STRIP_LINE_PX = 1100
 #: most this colourful (Lab chroma; wood and cloth are more colourful than paper).
 SIDE_BALANCE = 0.18
 PAPER_CHROMA = 24.0
+#: Readable text with this many of the label's word groups in one phrase is the label read
+#: too poorly to confirm (its distinctive words garbled), not another paper's: the back goes
+#: to review unconfirmed. A back on a pile of papers, whose strip takes in their print
+#: beside the label, was dismissed as no ballot otherwise (make eval seed 3736675841 hard,
+#: IMG_00312: "учоскелік ... комиссиясы мүшесі қола пәдпис членә"). A protocol's
+#: "участковой избирательной комиссии" holds two.
+LABEL_LIKE_GROUPS = 3
 #: Candidate lines whose label is read at most (OCR of a blurred strip is slow).
 MAX_OCR_TRIES = 3
 #: Ink share beside the line on its label's side, below which there is no label.
@@ -238,6 +245,16 @@ def _page_is_blank(bgr: np.ndarray, line: _Line, flip: bool) -> bool:
     return _ink_share(bgr, line, along=(-0.3, 1.0), across=(-0.9, -0.35), flip=flip) <= BLANK_PAGE_INK
 
 
+def _label_words(text: str) -> dict[str, list[int]]:
+    """Word positions in ``text`` of each of the label's word groups (see LABEL_GROUPS)."""
+    at: dict[str, list[int]] = {}
+    for group, keys in LABEL_GROUPS.items():
+        for key in keys:
+            need = 1.0 if len(normalise(key)) <= LABEL_EXACT_LETTERS else KEYWORD_MATCH
+            at.setdefault(group, []).extend(keyword_positions(text, key, need))
+    return at
+
+
 def is_signature_label(text: str) -> bool:
     """Whether OCR text is the signature label: two of its word groups, one of them distinctive,
     within one phrase.
@@ -247,14 +264,17 @@ def is_signature_label(text: str) -> bool:
     garbage from a page of print holds a few such by chance, scattered: short words must be
     read exactly, and the label's words must lie within a few words of each other.
     """
-    at: dict[str, list[int]] = {}
-    for group, keys in LABEL_GROUPS.items():
-        for key in keys:
-            need = 1.0 if len(normalise(key)) <= LABEL_EXACT_LETTERS else KEYWORD_MATCH
-            at.setdefault(group, []).extend(keyword_positions(text, key, need))
+    at = _label_words(text)
     return any(abs(i - j) <= LABEL_SPAN_WORDS
                for group in LABEL_DISTINCTIVE for i in at[group]
                for other, js in at.items() if other != group for j in js)
+
+
+def label_groups(text: str) -> int:
+    """The most of the label's word groups found within one phrase of ``text`` (0–5)."""
+    at = _label_words(text)
+    return max((len({group for group, js in at.items() if any(abs(i - j) <= LABEL_SPAN_WORDS for j in js)})
+                for i in (i for js in at.values() for i in js)), default=0)
 
 
 def _margin_is_blank(bgr: np.ndarray, line: _Line, flip: bool) -> bool:
@@ -327,7 +347,7 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
                     signature = (_signature(bgr, line, flip) if not smeared and _margin_is_blank(bgr, line, flip)
                                  else Signature.UNKNOWN)
                     return BackReading(True, signature, ocr.text, best_ballot, confirmed=True)
-                if ocr.confident_letters >= READABLE_LETTERS:
+                if ocr.confident_letters >= READABLE_LETTERS and label_groups(ocr.text) < LABEL_LIKE_GROUPS:
                     # Sharp text that is not the label, on either side: the line belongs to
                     # some other paper (a form's table, a document's rule).
                     readable_other.add(id(line))
