@@ -69,8 +69,9 @@ STRIP_LINE_PX = 1100
 SIDE_BALANCE = 0.18
 PAPER_CHROMA = 24.0
 #: Readable text with this many of the label's word groups in one phrase is the label read
-#: too poorly to confirm (its distinctive words garbled), not another paper's: the back goes
-#: to review unconfirmed. A back on a pile of papers, whose strip takes in their print
+#: too poorly to confirm (its distinctive words garbled), not another paper's: it is read in
+#: the other language, and the back goes to review unconfirmed if that does not confirm it.
+#: A back on a pile of papers, whose strip takes in their print
 #: beside the label, was dismissed as no ballot otherwise (make eval seed 3736675841 hard,
 #: IMG_00312: "учоскелік ... комиссиясы мүшесі қола пәдпис членә"). A protocol's
 #: "участковой избирательной комиссии" holds two.
@@ -273,8 +274,9 @@ def is_signature_label(text: str) -> bool:
 def label_groups(text: str) -> int:
     """The most of the label's word groups found within one phrase of ``text`` (0–5)."""
     at = _label_words(text)
-    return max((len({group for group, js in at.items() if any(abs(i - j) <= LABEL_SPAN_WORDS for j in js)})
-                for i in (i for js in at.values() for i in js)), default=0)
+    anchors = [i for js in at.values() for i in js]
+    return max((sum(any(abs(i - j) <= LABEL_SPAN_WORDS for j in js) for js in at.values()) for i in anchors),
+               default=0)
 
 
 def _margin_is_blank(bgr: np.ndarray, line: _Line, flip: bool) -> bool:
