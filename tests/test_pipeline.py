@@ -151,6 +151,15 @@ def test_a_back_with_nothing_legible_in_frame_is_not_dismissed(tmp_path, index, 
     assert result.signature in (Signature(truth["signature"]), Signature.UNKNOWN)
 
 
+@pytest.mark.parametrize("index", [84, 166])
+def test_a_back_shaken_past_reading_is_not_dismissed_without_review(tmp_path, index) -> None:
+    """Make eval seed 4036685250, hard: backs shaken 11-16 px at 1280 px, nothing of them
+    found, their photo's sharpest edges 3.25-3.28 px wide: read as not_ballot without review."""
+    result, truth = read_generated(tmp_path, "shaken", index, seed=4036685250, difficulty="hard")
+    assert truth["expected_decision"] == "back" and "blur_motion" in truth["conditions"]
+    assert result.decision == Decision.BACK or result.needs_review, (result.decision, result.reasons)
+
+
 def test_a_back_on_papers_whose_label_first_reads_garbled_is_read_again(tmp_path) -> None:
     """Make eval seed 3736675841, hard, IMG_00312: the label strip takes in the print of the
     papers beneath, so it reads as sharp text; its distinctive words garbled, it was taken
