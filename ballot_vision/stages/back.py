@@ -71,10 +71,10 @@ PAPER_CHROMA = 24.0
 #: Readable text with this many of the label's word groups in one phrase is the label read
 #: too poorly to confirm (its distinctive words garbled), not another paper's: it is read in
 #: the other language, and the back goes to review unconfirmed if that does not confirm it.
-#: A back on a pile of papers, whose strip takes in their print
-#: beside the label, was dismissed as no ballot otherwise (make eval seed 3736675841 hard,
-#: IMG_00312: "учоскелік ... комиссиясы мүшесі қола пәдпис членә"). A protocol's
-#: "участковой избирательной комиссии" holds two.
+#: A back on a pile of papers, whose strip takes in their print beside the label, was
+#: dismissed as no ballot otherwise (make eval seed 3736675841 hard, IMG_00312:
+#: "учоскелік ... комиссиясы мүшесі қола пәдпис членә"). A protocol's "участковой
+#: избирательной комиссии" holds two.
 LABEL_LIKE_GROUPS = 3
 #: Candidate lines whose label is read at most (OCR of a blurred strip is slow).
 MAX_OCR_TRIES = 3

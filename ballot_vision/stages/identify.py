@@ -55,6 +55,11 @@ class Identification:
     restored_by: BlurHypothesis | None = None  # the blur undone to read the title, if any
 
 
+#: Printing houses shift blocks by a few millimetres: text is read this much (x, y in mm)
+#: beyond its box on each side.
+TEXT_PAD_MM = (3.0, 4.0)
+
+
 def ocr_regions(template: Template, languages: str) -> list[tuple[Rect, str]]:
     """Where to read text on the marks side, and in which languages.
 
@@ -67,11 +72,6 @@ def ocr_regions(template: Template, languages: str) -> list[tuple[Rect, str]]:
     titles = [(t.box, languages) for t in front.texts if t.role.startswith("title")]
     chosen = rus or titles[:1] or [(name_cell(template, o), languages) for o in template.options[:2]]
     return [(r.grown(*TEXT_PAD_MM), lang) for r, lang in chosen]
-
-
-#: Printing houses shift blocks by a few millimetres: text is read this much (x, y in mm)
-#: beyond its box on each side.
-TEXT_PAD_MM = (3.0, 4.0)
 
 
 def print_stretch(frames_mm: list[tuple[float, float]]) -> float:

@@ -134,11 +134,10 @@ def find_sheet(bgr: np.ndarray) -> SheetObservation | None:
             contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
             for contour in contours:
                 area = cv2.contourArea(contour)
-                touches = _touches_frame(contour, mask.shape)
                 if (corners := _sheet_corners(contour, mask.size)) is not None:
                     if whole is None or area > whole[0]:
                         whole = (area, corners, contour)
-                elif touches and _cut_sheet_shaped(contour, mask.size):
+                elif _touches_frame(contour, mask.shape) and _cut_sheet_shaped(contour, mask.size):
                     if cut is None or area > cut[0]:
                         cut = (area, contour)
         if whole is not None or cut is not None:
