@@ -33,9 +33,9 @@ def draw_front(bgr: np.ndarray, registration: Registration, cells: list[CellImag
     canvas = rectify(bgr, registration.photo_to_mm, page, px_per_mm=DEBUG_PX_PER_MM)
     ppm = DEBUG_PX_PER_MM
     scores = {s.option: s for s in result.squares}
-    for option in t.options:
+    for index, option in enumerate(t.options):
         s = scores.get(option.id)
-        r = option.square
+        r = registration.square(index)
         p0 = (int(r.x * ppm), int(r.y * ppm))
         p1 = (int(r.x2 * ppm), int(r.y2 * ppm))
         if s is None or not s.visible:

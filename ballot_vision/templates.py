@@ -64,6 +64,10 @@ class Rect:
         """This rectangle with ``dx`` mm added on its left and right, ``dy`` on top and bottom."""
         return Rect(self.x - dx, self.y - dy, self.w + 2 * dx, self.h + 2 * dy)
 
+    def shifted(self, dx: float, dy: float) -> Rect:
+        """This rectangle moved by ``dx`` mm right and ``dy`` mm down."""
+        return Rect(self.x + dx, self.y + dy, self.w, self.h)
+
     def as_list(self) -> list[float]:
         return [self.x, self.y, self.w, self.h]
 

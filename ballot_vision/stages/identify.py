@@ -23,7 +23,7 @@ from ..ocr import (KEYWORD_MATCH, MIN_WINDOW_SHARE, NOTHING_LEGIBLE, READABLE_LE
                    keyword_score, normalise, read_text)
 from ..templates import Rect, Template
 from .locate import TableObservation
-from .register import Registration, RegisterFailure, first_row_candidates, name_cell, rectify, register
+from .register import SEPARATOR_CELL_RANGE, Registration, RegisterFailure, first_row_candidates, name_cell, rectify, register
 from .score import score_option
 
 #: Words that any ballot title or party row carries ("ballot", "election", "party").
@@ -122,8 +122,6 @@ def read_side_text(bgr: np.ndarray, template: Template, photo_to_mm: np.ndarray,
 #: Layout confirms a ballot only where OCR was sure of no more letters than this: a blurred
 #: title reads as nothing at all, while a look-alike form's own sharp title reads as words.
 LAYOUT_MAX_LETTERS = NOTHING_LEGIBLE
-#: Layout confirmation: measured/template ratios must lie within this factor of 1.
-LAYOUT_TOLERANCE = 0.2
 #: Layout confirmation: the printed squares' width over the template's. Printing houses
 #: made them 15–20 mm against the design's 18 (0.83–1.11), and the measured outer width
 #: runs a few per cent over the print (the border's weight, blur, the table's own scale).
@@ -137,8 +135,9 @@ def layout_matches(observation: TableObservation, template: Template, registrati
     """Whether the printed layout itself says "this is ``template``", when its text cannot be read.
 
     Every row of the template is present, every square cell holds a printed square of the
-    template's size, name and square cells have the template's proportions, and the title
-    blocks hold text. A questionnaire with a table of squares would have to copy all of
+    template's size, the square cells are as wide as a printing house may have made the
+    template's (see :data:`~ballot_vision.stages.register.SEPARATOR_CELL_RANGE`), and the
+    title blocks hold text. A questionnaire with a table of squares would have to copy all of
     that; a blurred ballot keeps all of it.
 
     Parameters
@@ -152,16 +151,11 @@ def layout_matches(observation: TableObservation, template: Template, registrati
     if len(frames_mm) < n:
         return False
 
-    def near(value: float, target: float) -> bool:
-        return target > 0 and abs(value / target - 1.0) <= LAYOUT_TOLERANCE
-
     if not squares_fit(frames_mm, template):
         return False
-    if observation.name_to_square_ratio is not None:
-        table = template.table
-        expected_ratio = (table.separator_x - table.box.x) / (table.box.x2 - table.separator_x)
-        if not near(observation.name_to_square_ratio, expected_ratio):
-            return False
+    column = registration.square_column
+    if column is not None and not SEPARATOR_CELL_RANGE[0] <= column <= SEPARATOR_CELL_RANGE[1]:
+        return False
     titles = [t.box for t in template.front.texts if t.role.startswith("title")]
     if not titles:
         return False
@@ -449,7 +443,7 @@ def table_may_continue(bgr: np.ndarray, registration: Registration, template: Te
     steps = np.linspace(4.0, 0.5 * pitch, 12)
     for start, sign in ((table.y, -1.0), (table.y2, 1.0)):
         # On each vertical rule's line, and 3 mm to either side of it (paper: the noise level).
-        pts = np.float32([[x + dx, start + sign * d] for x in (template.table.separator_x, table.x2)
+        pts = np.float32([[x + dx, start + sign * d] for x in (registration.separator_x, table.x2)
                           for d in steps for dx in (0.0, -3.0, 3.0)])
         triples = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), to_photo).reshape(-1, 3, 2)
         inside = triples[np.all((triples[..., 0] >= 0) & (triples[..., 0] < w)
@@ -534,7 +528,7 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
     first = 0
     for position in range(min(rows_read, len(seen))):
         index = seen[position]
-        patch = rectify(bgr, reg.homography_for(index), name_cell(template, template.options[index]),
+        patch = rectify(bgr, reg.homography_for(index), reg.name_cell(index),
                         px_per_mm=OCR_PX_PER_MM)
         text = read_text(_for_ocr(patch), languages=config.ocr.languages).text
         if len(normalise(text)) < 6:
@@ -677,13 +671,11 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     confirmed = ballot_words(text, whole=True) >= KEYWORD_MATCH
     if not confirmed and config.ocr.enabled:
         # The title may be out of frame or blurred; the party names sit in the table itself.
-        names = [name_cell(first_template, o) for o in first_template.options[:1]]
-        for region in names:
-            patch = rectify(bgr, first_reg.photo_to_mm, region, px_per_mm=OCR_PX_PER_MM)
-            row_text = read_text(_for_ocr(patch), languages=config.ocr.languages).text
-            party_words = tuple(w for o in first_template.options for w in (o.kaz, o.rus) if w) + PARTY_WORDS
-            confirmed = _best_keyword(row_text, party_words, whole=True) >= KEYWORD_MATCH
-            text += "\n" + row_text
+        patch = rectify(bgr, first_reg.photo_to_mm, first_reg.name_cell(0), px_per_mm=OCR_PX_PER_MM)
+        row_text = read_text(_for_ocr(patch), languages=config.ocr.languages).text
+        party_words = tuple(w for o in first_template.options for w in (o.kaz, o.rus) if w) + PARTY_WORDS
+        confirmed = _best_keyword(row_text, party_words, whole=True) >= KEYWORD_MATCH
+        text += "\n" + row_text
     restored_by = None
     if not confirmed:
         # A restored title holds ballot words read whole (see restored_titles): it confirms.

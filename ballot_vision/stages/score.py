@@ -31,7 +31,7 @@ from skimage.morphology import skeletonize
 from ..imaging import relative_darkness, to_gray
 from ..results import SquareScore
 from ..templates import Rect
-from .register import Registration, rectify, square_cell
+from .register import Registration, rectify
 
 #: Resolution of the rectified square cells. 6 px/mm resolves a 0.4 mm ballpoint stroke.
 PX_PER_MM = 6.0
@@ -744,10 +744,10 @@ def score_option(bgr: np.ndarray, registration: Registration, index: int, *, px_
         own homography: where a further row's square would be, past the table's end.
     """
     option = registration.template.options[index]
-    cell = square_cell(registration.template, option)
+    cell = registration.square_cell(index)
     region = Rect(cell.x, cell.y + shift_mm, cell.w, cell.h)
     return _score_with_search(bgr, registration.homography_for(index), region, option.id,
-                              _to_px(option.square, cell, px_per_mm), px_per_mm, printed_px=printed_px)
+                              _to_px(registration.square(index), cell, px_per_mm), px_per_mm, printed_px=printed_px)
 
 
 #: Shifts (as shares of the cell's height) tried when the printed square is not where the
