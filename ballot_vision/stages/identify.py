@@ -442,7 +442,8 @@ def table_may_continue(bgr: np.ndarray, registration: Registration, template: Te
     # From 4 mm out: nearer, the table's own horizontal rule lies under both samples.
     steps = np.linspace(4.0, 0.5 * pitch, 12)
     for start, sign in ((table.y, -1.0), (table.y2, 1.0)):
-        # On each vertical rule's line, and 3 mm to either side of it (paper: the noise level).
+        # On each vertical rule's line, and 3 mm to either side of it (paper, at least on one
+        # side: the noise level).
         pts = np.float32([[x + dx, start + sign * d] for x in (registration.separator_x, table.x2)
                           for d in steps for dx in (0.0, -3.0, 3.0)])
         triples = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), to_photo).reshape(-1, 3, 2)
@@ -461,7 +462,10 @@ def table_may_continue(bgr: np.ndarray, registration: Registration, template: Te
             r, c = int(v) - y0, int(u) - x0
             return float(dark[max(0, r - reach):r + reach + 1, max(0, c - reach):c + reach + 1].max())
 
-        ink = sum(darkest_near(*on) - max(darkest_near(*left), darkest_near(*right)) > RULE_CONTRAST
+        # Against the lighter side: a narrow square column brings the next row's square
+        # within 3 mm of both rules (a 26 mm column: a Mazhilis table cut by the frame above
+        # its first row was counted on the four-party form).
+        ink = sum(darkest_near(*on) - min(darkest_near(*left), darkest_near(*right)) > RULE_CONTRAST
                   for on, left, right in inside)
         if ink >= RULES_CONTINUE * len(inside):
             return True
