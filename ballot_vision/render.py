@@ -13,7 +13,7 @@ top-left corner. Pixel coordinates follow OpenCV: pixel ``(row, col)`` has its c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -68,6 +68,11 @@ class PrintStyle:
     square_mm : float or None
         Side of every mark square, mm, kept centred in its cell; None keeps the
         template's squares (real range 15–20).
+    square_cell_mm : float or None
+        Width of the column of square cells, mm: the rule between names and squares moved;
+        None keeps the template's (see :meth:`with_random_columns`).
+    table_inset_mm : (left, right)
+        The table's left and right edges moved inwards by these, mm (negative: outwards).
     font : str
         Typeface family, a key of :data:`FONT_FILES`.
     paper_rgb, ink_rgb : (r, g, b)
@@ -95,6 +100,8 @@ class PrintStyle:
     table_dy_mm: float = 0.0
     row_height_mm: float | None = None
     square_mm: float | None = None
+    square_cell_mm: float | None = None
+    table_inset_mm: tuple[float, float] = (0.0, 0.0)
     font: str = "DejaVu Sans"
     paper_rgb: RGB = (250, 249, 245)
     ink_rgb: RGB = (28, 28, 32)
@@ -119,10 +126,25 @@ class PrintStyle:
             raise RenderError(f"guilloche_in_squares: must be within 0–1, got {self.guilloche_in_squares}")
         if not 0.8 <= self.scale <= 1.2:
             raise RenderError(f"scale: must be within 0.8–1.2, got {self.scale}")
-        for name in ("row_height_mm", "square_mm", "table_line_mm", "square_line_mm"):
+        for name in ("row_height_mm", "square_mm", "square_cell_mm", "table_line_mm", "square_line_mm"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise RenderError(f"{name}: must be > 0 or None, got {value}")
+
+    def with_random_columns(self, rng: np.random.Generator, template: Template) -> PrintStyle:
+        """This style with the table's columns as another printing house may have set them.
+
+        Most houses kept the design's columns; the others made the column of squares
+        0.75–1.35 times as wide (about 22–40 mm for the 2021 design's 30: room for a 15–20
+        mm square) and set the table's sides up to 2 mm out or 4 mm in. Drawn from its own
+        ``rng``, so that a style drawn before these existed is otherwise drawn as it was.
+        """
+        if rng.random() >= 0.5 or template.front.table is None:
+            return self
+        table = template.front.table
+        cell = (table.box.x2 - table.separator_x) * float(rng.uniform(0.75, 1.35))
+        inset = (float(rng.uniform(-2.0, 4.0)), float(rng.uniform(-2.0, 4.0)))
+        return replace(self, square_cell_mm=cell, table_inset_mm=inset)
 
     @property
     def is_serif(self) -> bool:
@@ -259,12 +281,14 @@ class _Affine:
         return Rect(self.x(r.x), self.y(r.y), r.w * self.scale, r.h * self.scale)
 
 
-def _layout_rows(layout: SideLayout, paper_h_mm: float, style: PrintStyle) -> tuple[Rect, dict[str, Rect], dict[str, Rect]]:
-    """Design-space table, rows and squares after the style's table changes (before the affine).
+def _layout_rows(layout: SideLayout, paper_h_mm: float, style: PrintStyle) -> tuple[Rect, dict[str, Rect], dict[str, Rect], float]:
+    """Design-space table, rows, squares and separator x after the style's table changes
+    (before the affine).
 
     Rows are re-stacked from the (shifted) table top with the style's row height,
-    shrunk if needed so the table still ends above the sheet's bottom margin; each
-    square keeps its offset from its cell's centre (zero for centred squares).
+    shrunk if needed so the table still ends above the sheet's bottom margin; the table's
+    sides and its separator move as the style says; each square keeps its offset from its
+    cell's centre (zero for centred squares).
     """
     table = layout.table
     assert table is not None
@@ -273,13 +297,14 @@ def _layout_rows(layout: SideLayout, paper_h_mm: float, style: PrintStyle) -> tu
     room = paper_h_mm - _BOTTOM_MARGIN_MM - top
     if sum(heights) > room:
         heights = [h * room / sum(heights) for h in heights]
-    cell_x0, cell_x1 = table.separator_x, table.box.x2
+    x0, x1 = table.box.x + style.table_inset_mm[0], table.box.x2 - style.table_inset_mm[1]
+    cell_x0, cell_x1 = x1 - (style.square_cell_mm or table.box.x2 - table.separator_x), x1
     rows: dict[str, Rect] = {}
     squares: dict[str, Rect] = {}
     y = top
     for option, h in zip(table.options, heights):
-        row = Rect(option.row.x, y, option.row.w, h)
-        old_cx, old_cy = (cell_x0 + cell_x1) / 2, option.row.y + option.row.h / 2
+        row = Rect(x0, y, x1 - x0, h)
+        old_cx, old_cy = (table.separator_x + table.box.x2) / 2, option.row.y + option.row.h / 2
         off_x, off_y = option.square.center[0] - old_cx, option.square.center[1] - old_cy
         side_w = style.square_mm or option.square.w
         side_h = style.square_mm or option.square.h
@@ -290,8 +315,8 @@ def _layout_rows(layout: SideLayout, paper_h_mm: float, style: PrintStyle) -> tu
         rows[option.id] = row
         squares[option.id] = Rect(cx - side_w / 2, cy - side_h / 2, side_w, side_h)
         y += h
-    box = Rect(table.box.x, top, table.box.w, y - top)
-    return box, rows, squares
+    box = Rect(x0, top, x1 - x0, y - top)
+    return box, rows, squares, cell_x0
 
 
 # --------------------------------------------------------------------------------------
@@ -523,11 +548,11 @@ def side_geometry(template: Template, side_name: str, style: PrintStyle | None =
     table_box = separator_x = None
     table_line = square_line = 0.0
     if layout.table is not None:
-        design_box, design_rows, design_squares = _layout_rows(layout, template.paper_h, style)
+        design_box, design_rows, design_squares, design_separator = _layout_rows(layout, template.paper_h, style)
         table_box = affine.rect(design_box)
         rows = {k: affine.rect(r) for k, r in design_rows.items()}
         squares = {k: affine.rect(r) for k, r in design_squares.items()}
-        separator_x = affine.x(layout.table.separator_x)
+        separator_x = affine.x(design_separator)
         table_line = (style.table_line_mm or layout.table.line_mm) * s
         square_line = (style.square_line_mm or layout.table.square_line_mm) * s
     signature_box = signature_line = None

@@ -57,6 +57,20 @@ def test_a_clear_vote_is_read_with_its_party_and_template(tmp_path, template, pa
     assert max(scores, key=scores.get) == party
 
 
+@pytest.mark.parametrize("index,column_mm", [(8, 23.0), (26, 39.1)])
+def test_a_ballot_whose_printer_moved_the_square_column_is_read_without_review(tmp_path, index, column_mm) -> None:
+    """A printing house's own column of squares, 23 or 39 mm wide against the design's 30
+    (the table's sides also moved a few mm): fitted cell to cell onto the template, the
+    squares were squeezed or stretched and the fit's residual sent every such ballot to
+    review (low_confidence_registration), the narrow one as unreadable."""
+    result, truth = read_generated(tmp_path, "column", index, seed=11, difficulty="easy",
+                                   **{**CLEAN, **dict(kind="front", template="kz2021-mazhilis", party="auyl",
+                                                      vote="single", mark="tick", pen="blue")})
+    assert float(truth["square_cell_mm"]) == pytest.approx(column_mm, abs=0.1)
+    assert (result.decision, result.party, result.template) == (Decision.VOTE, "auyl", "kz2021-mazhilis")
+    assert not result.needs_review, result.reasons
+
+
 def test_exif_orientation_is_honoured(tmp_path) -> None:
     result, _ = read(tmp_path, "exif", kind="front", template="kz2021-maslikhat-4", party="auyl", vote="single",
                      mark="tick", pen="blue", delivery="original", exif_orientation=6)

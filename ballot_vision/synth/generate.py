@@ -43,7 +43,7 @@ TRUTH_COLUMNS: tuple[str, ...] = (
     "paper_shade", "difficulty", "squares_px",
     # Extra columns.
     "vote", "other_kind", "dup_variant", "format", "width_px", "height_px", "stray_dots", "over_border", "stamp",
-    "signature_px", "hidden_squares", "index", "seed",
+    "signature_px", "hidden_squares", "index", "seed", "square_cell_mm", "table_inset_mm",
 )  # fmt: skip
 
 #: Template id -> how often it is photographed (ids not listed: 0.1; the 2023 A5 form: never by default).
@@ -113,7 +113,8 @@ class SynthError(ValueError):
 
 def _rngs(seed: int, index: int) -> dict[str, np.random.Generator]:
     """Independent child streams of photo ``index`` (one per aspect, so forcing one aspect leaves the others alone)."""
-    names = ("plan", "style", "marks", "paper", "camera", "background", "finger", "noise", "scene", "dup")
+    # New streams go last: spawned children are numbered, so the others stay as they were.
+    names = ("plan", "style", "marks", "paper", "camera", "background", "finger", "noise", "scene", "dup", "columns")
     children = np.random.SeedSequence([int(seed), int(index)]).spawn(len(names))
     return {n: np.random.default_rng(c) for n, c in zip(names, children)}
 
@@ -522,6 +523,8 @@ def _tags(plan: Mapping[str, Any], row: Mapping[str, Any]) -> list[str]:
         tags.append(f"other_{plan['other_kind']}")
     if kind in ("front", "back"):
         tags.append("print_serif" if "Serif" in row["print_font"] else "print_sans")
+        if kind == "front" and row["square_cell_mm"]:
+            tags.append("print_columns_moved")
         if plan["fold"] != "none":
             tags += ["fold", f"fold_{plan['fold']}"]
         if plan["curl"]:
@@ -610,7 +613,7 @@ def _make(plan: Mapping[str, Any], templates: Mapping[str, Template]) -> tuple[b
     marked: list[str] = []
     if kind in ("front", "back"):
         template = templates[plan["template"]]
-        style = PrintStyle.random(rngs["style"], template)
+        style = PrintStyle.random(rngs["style"], template).with_random_columns(rngs["columns"], template)
         row.update(
             template=template.id,
             print_font=style.font,
@@ -619,6 +622,8 @@ def _make(plan: Mapping[str, Any], templates: Mapping[str, Template]) -> tuple[b
             print_dy_mm=f"{style.offset_mm[1]:.2f}",
             row_height_mm="" if style.row_height_mm is None else f"{style.row_height_mm:.2f}",
             square_mm="" if style.square_mm is None else f"{style.square_mm:.2f}",
+            square_cell_mm="" if style.square_cell_mm is None else f"{style.square_cell_mm:.2f}",
+            table_inset_mm=",".join(f"{v:.2f}" for v in style.table_inset_mm),
             paper_shade=",".join(str(v) for v in style.paper_rgb),
         )
         if kind == "front":
