@@ -33,6 +33,11 @@ def draw_front(bgr: np.ndarray, registration: Registration, cells: list[CellImag
     canvas = rectify(bgr, registration.photo_to_mm, page, px_per_mm=DEBUG_PX_PER_MM)
     ppm = DEBUG_PX_PER_MM
     scores = {s.option: s for s in result.squares}
+    # The rule between names and squares where the registration put it (the print's own,
+    # measured, or the template's): a wrong one shows as squares off their cells' centres.
+    sep = int(round(registration.separator_x * ppm))
+    table = t.table.box
+    cv2.line(canvas, (sep, int(table.y * ppm)), (sep, int(table.y2 * ppm)), (255, 160, 0), 1)
     for index, option in enumerate(t.options):
         s = scores.get(option.id)
         r = registration.square(index)

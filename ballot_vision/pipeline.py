@@ -200,7 +200,9 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
         glare=evidence.glare,
         extras={"template_certain": _flag(identified.certain), "ballot_confirmed": _flag(identified.confirmed),
                 "confirmed_by": identified.confirmed_by, **({"tentative": verdict.tentative} if verdict.tentative else {}),
-                **({"title_restored": identified.restored_by.label} if identified.restored_by else {})},
+                **({"title_restored": identified.restored_by.label} if identified.restored_by else {}),
+                **({"square_column": f"{registration.square_column:.2f}"}
+                   if registration.square_column is not None else {})},
     )
     if context.debug_dir is not None:
         debug.write(debug.debug_path(context.debug_dir, name), debug.draw_front(bgr, registration, cells, result))
