@@ -69,6 +69,9 @@ def test_a_ballot_whose_printer_moved_the_square_column_is_read_without_review(t
     assert float(truth["square_cell_mm"]) == pytest.approx(column_mm, abs=0.1)
     assert (result.decision, result.party, result.template) == (Decision.VOTE, "auyl", "kz2021-mazhilis")
     assert not result.needs_review, result.reasons
+    # Measured as printed, at the table's scale (the template's table is 186 mm, its column 30).
+    inset = sum(float(v) for v in truth["table_inset_mm"].split(","))
+    assert float(result.extras["square_column"]) == pytest.approx(column_mm * 186 / (186 - inset) / 30, abs=0.05)
 
 
 def test_exif_orientation_is_honoured(tmp_path) -> None:
