@@ -125,6 +125,17 @@ def test_back_without_signature_is_not_read_as_signed(tmp_path) -> None:
     assert result.signature != Signature.PRESENT
 
 
+@pytest.mark.parametrize("index,seed", [(360, 1006140169), (187, 3736675841)])
+def test_a_row_of_the_labels_own_text_is_not_taken_for_the_signature_line(tmp_path, index, seed) -> None:
+    """Make eval backs, unsigned: the label's Russian row, long and dark, passed for the
+    signature line, and the Kazakh row above it for a signature (read as signed, no review).
+    The strokes read as the label's words; the rule below is read instead."""
+    result, truth = read_generated(tmp_path, "label-row", index, seed=seed, difficulty="normal")
+    assert (truth["kind"], truth["signature"]) == ("back", "absent")
+    assert result.decision == Decision.BACK
+    assert result.signature == Signature.ABSENT
+
+
 @pytest.mark.parametrize("blur_px", [14.0, 36.0])  # label unreadable; at 36 px no line is left either
 def test_a_back_too_blurred_to_read_goes_to_review_not_to_not_ballot(tmp_path, blur_px) -> None:
     result, truth = read(tmp_path, "blurred_back", seed=21, kind="back", template="kz2021-mazhilis",
