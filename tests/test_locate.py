@@ -56,16 +56,6 @@ def test_a_row_covered_by_a_finger_still_counts_below() -> None:
     assert found.rows_below == 1
 
 
-def test_name_to_square_proportion_does_not_grow_with_thicker_rules() -> None:
-    """Blur thickens the rules into every cell alike (as a photo's ink mask sees them), which
-    shrinks the narrow square cell by a larger share; measured between the rules' centre
-    lines, as the template gives them, the proportion stays."""
-    for rule_px in (3, 9):
-        found = locate_table(_table(700, rule_px=rule_px))
-        assert found
-        assert abs(found.name_to_square_ratio - 440 / 160) < 0.05, (rule_px, found.name_to_square_ratio)
-
-
 def test_a_table_running_into_the_photo_edge_is_marked_cut_on_that_side() -> None:
     # The first row cut through by the photo's top edge: three closed rows below it.
     cut = locate_table(_table(700)[130:].copy())

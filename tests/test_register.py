@@ -25,8 +25,7 @@ def printed_table(*, x0: float, x1: float, separator: float, top: float, row_h: 
     cells = tuple(RowCells(quad(x0, separator, top + k * row_h), quad(separator, x1, top + k * row_h))
                   for k in range(rows))
     return TableObservation(rows=cells, right_xy=rot[:, 0] / px_per_mm, down_xy=rot[:, 1] / px_per_mm,
-                            rotation_deg=angle_deg, pitch_px=row_h * px_per_mm, rows_above=0, rows_below=0,
-                            name_to_square_ratio=None)
+                            rotation_deg=angle_deg, pitch_px=row_h * px_per_mm)
 
 
 def test_a_print_as_designed_keeps_the_templates_columns() -> None:

@@ -93,7 +93,6 @@ class TableObservation:
     down_xy: np.ndarray
     rotation_deg: float
     pitch_px: float
-    name_to_square_ratio: float | None
     rows_above: int = 0
     rows_below: int = 0
     cut_above: bool = False
@@ -441,12 +440,6 @@ def _locate_ink(ink: np.ndarray) -> TableObservation | LocateFailure:
         ordered.extend([None] * (k - 1))
         ordered.append(row)
 
-    # Name width over square width, each measured between the rules' centre lines as the
-    # template gives them: blur thickens the rules into both cells alike, which shrinks the
-    # narrow square cell by a larger share (a blurred ballot measured 6.3 for 5.2). A rule
-    # is as thick as the pitch exceeds a cell's height.
-    rule = max(0.0, pitch - height)
-    ratios = [(nm.area / height + rule) / (sq.area / height + rule) for nm, sq in rows]
     angle = float(np.degrees(np.arctan2(-right[1], right[0])))
     outline = contours[parent].reshape(-1, 2).astype(np.float32) if parent >= 0 else None
     above, below = _rows_beyond(outline, ordered=ordered, down=down, pitch=pitch)
@@ -457,7 +450,6 @@ def _locate_ink(ink: np.ndarray) -> TableObservation | LocateFailure:
         down_xy=down,
         rotation_deg=angle % 360.0,
         pitch_px=pitch,
-        name_to_square_ratio=float(np.median(ratios)) if ratios else None,
         rows_above=above,
         rows_below=below,
         cut_above=cut_above,
