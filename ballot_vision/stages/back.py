@@ -317,11 +317,17 @@ def _signature(bgr: np.ndarray, line: _Line, flip: bool) -> Signature:
 LABEL_ROW_GROUPS = 2
 
 
+def _text_strip(bgr: np.ndarray, line: _Line, *, along: tuple[float, float], across: tuple[float, float],
+                flip: bool) -> np.ndarray:
+    """A region of the line's frame (see :func:`_strip`), grey and shadow-free for OCR."""
+    strip = _strip(bgr, line, along=along, across=across, flip=flip)
+    return flatten_lighting(to_gray(strip), kernel_px=STRIP_LINE_PX // 40)
+
+
 def _strokes_are_label(bgr: np.ndarray, line: _Line, flip: bool, config: Config) -> bool:
     """Whether what lies where a signature would be reads as the label's words."""
-    strip = _strip(bgr, line, along=(0.0, 1.0), across=SIGNATURE_ACROSS, flip=flip)
-    text = read_text(flatten_lighting(to_gray(strip), kernel_px=STRIP_LINE_PX // 40), languages=config.ocr.languages).text
-    return label_groups(text) >= LABEL_ROW_GROUPS
+    strip = _text_strip(bgr, line, along=(0.0, 1.0), across=SIGNATURE_ACROSS, flip=flip)
+    return label_groups(read_text(strip, languages=config.ocr.languages).text) >= LABEL_ROW_GROUPS
 
 
 def read_back(bgr: np.ndarray, config: Config) -> BackReading:
@@ -358,8 +364,7 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
         readable_other: set[int] = set()  # id() of lines with readable non-label text beside them
         label_row = ""  # the label, read beside a "line" that was a row of its own text
         for line, flip in candidates[:MAX_OCR_TRIES]:
-            strip = _strip(bgr, line, along=(-0.6, 1.1), across=(-0.35, 0.1), flip=flip)
-            label = flatten_lighting(to_gray(strip), kernel_px=STRIP_LINE_PX // 40)
+            label = _text_strip(bgr, line, along=(-0.6, 1.1), across=(-0.35, 0.1), flip=flip)
             for languages in filter(None, (config.ocr.languages, config.ocr.retry_languages)):
                 ocr = read_text(label, languages=languages)
                 best_ballot = max(best_ballot, keyword_score(ocr.text, "БЮЛЛЕТЕНЬ"))

@@ -23,7 +23,8 @@ from ..ocr import (KEYWORD_MATCH, MIN_WINDOW_SHARE, NOTHING_LEGIBLE, READABLE_LE
                    keyword_score, normalise, read_text)
 from ..templates import Rect, Template
 from .locate import TableObservation
-from .register import SEPARATOR_CELL_RANGE, Registration, RegisterFailure, first_row_candidates, name_cell, rectify, register
+from .register import (Registration, RegisterFailure, first_row_candidates, name_cell, plausible_column, rectify,
+                       register)
 from .score import score_option
 
 #: Words that any ballot title or party row carries ("ballot", "election", "party").
@@ -153,8 +154,7 @@ def layout_matches(observation: TableObservation, template: Template, registrati
 
     if not squares_fit(frames_mm, template):
         return False
-    column = registration.square_column
-    if column is not None and not SEPARATOR_CELL_RANGE[0] <= column <= SEPARATOR_CELL_RANGE[1]:
+    if registration.square_column is not None and not plausible_column(registration.square_column):
         return False
     titles = [t.box for t in template.front.texts if t.role.startswith("title")]
     if not titles:

@@ -74,22 +74,24 @@ class Registration:
 def name_cell(template: Template, option: Option, *, separator_x: float | None = None) -> Rect:
     """The option's name cell, template mm; ``separator_x`` where the print put the rule."""
     table = template.table
-    sep = table.separator_x if separator_x is None else separator_x
-    return Rect(table.box.x, option.row.y, sep - table.box.x, option.row.h)
+    return Rect(table.box.x, option.row.y, _separator(template, separator_x) - table.box.x, option.row.h)
 
 
 def square_cell(template: Template, option: Option, *, separator_x: float | None = None) -> Rect:
     """The option's square cell, template mm; ``separator_x`` where the print put the rule."""
     table = template.table
-    sep = table.separator_x if separator_x is None else separator_x
+    sep = _separator(template, separator_x)
     return Rect(sep, option.row.y, table.box.x2 - sep, option.row.h)
 
 
 def printed_square(template: Template, option: Option, *, separator_x: float | None = None) -> Rect:
     """Where the option's square is expected, template mm: the template's square, moved
     with its cell's centre when the print put the rule at ``separator_x``."""
-    sep = template.table.separator_x if separator_x is None else separator_x
-    return option.square.shifted((sep - template.table.separator_x) / 2, 0.0)
+    return option.square.shifted((_separator(template, separator_x) - template.table.separator_x) / 2, 0.0)
+
+
+def _separator(template: Template, separator_x: float | None) -> float:
+    return template.table.separator_x if separator_x is None else separator_x
 
 
 #: A measured separator is believed where it leaves the square cell between these multiples
@@ -101,6 +103,12 @@ SEPARATOR_CELL_RANGE = (0.7, 1.4)
 #: puts a measured rule 0.3–1 mm off the design's on sharp prints as designed (1.1 mm at
 #: the 90th percentile of 80 fronts of three printing houses).
 SEPARATOR_NOISE_MM = 2.0
+
+
+def plausible_column(column: float) -> bool:
+    """Whether a square column this many times the template's width may have been printed
+    (``SEPARATOR_CELL_RANGE``)."""
+    return SEPARATOR_CELL_RANGE[0] <= column <= SEPARATOR_CELL_RANGE[1]
 
 
 def printed_separator(rows: list[tuple[int, RowCells]], template: Template) -> float | None:
@@ -181,8 +189,7 @@ def register(observation: TableObservation, template: Template, *, first_row: in
     table = template.table
     measured = printed_separator(rows, template)
     column = None if measured is None else (table.box.x2 - measured) / (table.box.x2 - table.separator_x)
-    believed = column is not None and SEPARATOR_CELL_RANGE[0] <= column <= SEPARATOR_CELL_RANGE[1] \
-        and abs(measured - table.separator_x) > SEPARATOR_NOISE_MM
+    believed = column is not None and plausible_column(column) and abs(measured - table.separator_x) > SEPARATOR_NOISE_MM
     separator = measured if believed else table.separator_x
     src, dst = [], []
     cell_to_mm: list[np.ndarray | None] = [None] * len(options)
@@ -269,4 +276,4 @@ def first_row_candidates(observation: TableObservation, n_rows: int) -> list[int
 
 
 __all__ = ["Registration", "RegisterFailure", "register", "rectify", "square_cell", "name_cell", "printed_square",
-           "printed_separator", "first_row_candidates", "RowCells"]
+           "printed_separator", "plausible_column", "first_row_candidates", "RowCells"]
