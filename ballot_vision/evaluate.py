@@ -20,11 +20,14 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .templates import load_templates
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,15 @@ class Figures:
 COUNTED = ("vote", "blank", "overvote")
 
 
-def join(truth: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
-    """One row per photo with truth and result columns side by side (results suffixed _r)."""
+def join(truth: pd.DataFrame, results: pd.DataFrame, contests: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """One row per photo with truth and result columns side by side (results suffixed _r).
+
+    ``contests``: template id -> what it elects (default: the shipped templates'); a vote
+    read on another form of the same contest (a maslikhat ballot listing other parties)
+    goes into the same tally, so only the contest must be right.
+    """
+    if contests is None:
+        contests = {t.id: t.contest for t in load_templates().values()}
     truth = truth.fillna("").astype(str)
     results = results.fillna("").astype(str)
     merged = truth.merge(results, on="file", how="left", suffixes=("", "_r"), indicator=True)
@@ -64,7 +74,9 @@ def join(truth: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     # ballot is a wrong count even with the right party.
     merged["wrong_form"] = False
     if "template" in truth and "template_r" in merged:
-        merged["wrong_form"] = merged["decision_r"].isin(COUNTED) & (merged["template_r"] != merged["template"])
+        contest = {**{t: t for t in set(merged["template"]) | set(merged["template_r"])}, **contests}
+        merged["wrong_form"] = merged["decision_r"].isin(COUNTED) & (
+            merged["template_r"].map(contest) != merged["template"].map(contest))
     merged["right"] &= ~merged["wrong_form"]
     return merged
 

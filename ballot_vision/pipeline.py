@@ -156,7 +156,9 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
     identified = choose_template(bgr, fits, config, stretch=stretch, layout_ok=layout_ok,
                                  squares_found=tuple(c.printed_mm is not None for c in cells),
                                  blurs=tuple(blur_hypotheses(spread)) if spread is not None else (),
-                                 table_cut=observation.cut_above or observation.cut_below)
+                                 table_cut=observation.cut_above or observation.cut_below,
+                                 marked=tuple(not c.score.visible or c.score.score >= config.marks.marginal
+                                              for c in cells))
     if not identified:
         if identified.not_ballot:
             return _finish(context, bgr, PhotoResult(file=name, decision=Decision.NOT_BALLOT,
@@ -181,6 +183,7 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
         blur_mm=border_blur_mm(cells),
         template_certain=identified.certain,
         ballot_confirmed=identified.confirmed,
+        open_options=identified.open_options,
     )
     verdict = decide_front(evidence, config)
     result = PhotoResult(
@@ -199,6 +202,7 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
         blur_mm=evidence.blur_mm,
         glare=evidence.glare,
         extras={"template_certain": _flag(identified.certain), "ballot_confirmed": _flag(identified.confirmed),
+                **({"open_options": ",".join(identified.open_options)} if identified.open_options else {}),
                 "confirmed_by": identified.confirmed_by, **({"tentative": verdict.tentative} if verdict.tentative else {}),
                 **({"title_restored": identified.restored_by.label} if identified.restored_by else {}),
                 **({"square_column": f"{registration.square_column:.2f}"}

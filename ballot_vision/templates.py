@@ -9,7 +9,7 @@ mark square. See ``templates_ballots/README.md`` for the file format.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +147,10 @@ class Template:
     # documents carry too (a kind of place, "Republic"): they choose among templates that
     # fit a ballot already found, and never confirm that a photo is a ballot.
     form_words: tuple[str, ...] = ()
+    # What the ballot elects ("mazhilis", "maslikhat"): forms of one contest differ only in
+    # which options they list, so a vote for a party reads the same on any of them. Default:
+    # the id (every form a contest of its own).
+    contest: str = ""
 
     @property
     def front(self) -> SideLayout:
@@ -363,7 +367,7 @@ def parse_template(data: Any, source: str = "<template>") -> Template:
     if with_table[0] != "front":
         raise r.fail("sides", "the side with the option table must be named 'front'")
     template_id = r.get(data, "id", "", str)
-    return Template(
+    template = Template(
         id=template_id,
         election=r.get(data, "election", "", str),
         date=str(r.get(data, "date", "", (str, object))),
@@ -374,11 +378,58 @@ def parse_template(data: Any, source: str = "<template>") -> Template:
         sides=sides,
         source=source,
         form_words=form_words,
+        contest=r.get(data, "contest", "", str, template_id),
     )
+    return template
+
+
+def _row_sets(r: _Reader, data: dict, template: Template) -> list[Template]:
+    """The forms a file's ``row_sets`` derive from its table (see :func:`with_options`)."""
+    sets = r.get(data, "row_sets", "", dict, {})
+    derived = []
+    for set_id, ids in sets.items():
+        path = f"row_sets.{set_id}"
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise r.fail(path, "expected a list of option ids")
+        unknown = [i for i in ids if i not in template.option_ids]
+        if unknown:
+            raise r.fail(path, f"{', '.join(unknown)} not in the table; options: {', '.join(template.option_ids)}")
+        order = [template.option_ids.index(i) for i in ids]
+        if order != sorted(set(order)):
+            raise r.fail(path, "options must keep the table's order, each once")
+        derived.append(with_options(template, str(set_id), ids))
+    return derived
+
+
+def with_options(template: Template, new_id: str, option_ids: list[str] | tuple[str, ...]) -> Template:
+    """``template`` listing only ``option_ids``: their rows stacked from the table's top, each
+    keeping its height and its square's place within it, the table shortened to fit.
+
+    Maslikhat ballots list only the parties running there, in the same order and layout
+    (BALLOTS-2021.md): one file describes the print, its ``row_sets`` the forms.
+    """
+    table = template.table
+    y = table.box.y
+    options = []
+    for option in (o for o in template.options if o.id in option_ids):
+        dy = y - option.row.y
+        options.append(replace(option, row=option.row.shifted(0, dy), square=option.square.shifted(0, dy)))
+        y += option.row.h
+    box = Rect(table.box.x, table.box.y, table.box.w, y - table.box.y)
+    front = replace(template.front, table=replace(table, box=box, options=tuple(options)))
+    sides = tuple(front if s.table is not None else s for s in template.sides)
+    names = ", ".join(o.id for o in options)
+    return replace(template, id=new_id, sides=sides, election=f"{template.election.split(' (')[0]} ({names})")
 
 
 def load_template(path: str | Path) -> Template:
-    """Load and validate one template file."""
+    """Load and validate one template file (without the forms its ``row_sets`` derive; see
+    :func:`load_forms`)."""
+    return load_forms(path)[0]
+
+
+def load_forms(path: str | Path) -> list[Template]:
+    """The template a file describes, then the forms its ``row_sets`` derive from it."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -386,7 +437,8 @@ def load_template(path: str | Path) -> Template:
         raise TemplateError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
         raise TemplateError(f"{path}: not valid YAML: {exc}") from exc
-    return parse_template(data, source=str(path))
+    template = parse_template(data, source=str(path))
+    return [template, *_row_sets(_Reader(str(path)), data, template)]
 
 
 def template_dir(override: str | Path | None = None) -> Path:
@@ -400,10 +452,10 @@ def load_templates(directory: str | Path | None = None) -> dict[str, Template]:
         raise TemplateError(f"{directory}: template folder not found")
     templates: dict[str, Template] = {}
     for path in sorted(directory.glob("*.yaml")):
-        t = load_template(path)
-        if t.id in templates:
-            raise TemplateError(f"{path}: id: {t.id!r} is already used by {templates[t.id].source}")
-        templates[t.id] = t
+        for t in load_forms(path):
+            if t.id in templates:
+                raise TemplateError(f"{path}: id: {t.id!r} is already used by {templates[t.id].source}")
+            templates[t.id] = t
     if not templates:
         raise TemplateError(f"{directory}: no *.yaml templates found")
     return templates

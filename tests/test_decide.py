@@ -213,3 +213,28 @@ def test_confidences_without_squares_are_configuration_and_validated(tmp_path):
     override.write_text("confidence:\n  not_ballot: 1.5\n")
     with pytest.raises(ConfigError, match="confidence.not_ballot"):
         load_config(override)
+
+
+def test_a_form_in_doubt_sends_every_decision_to_review():
+    """Mazhilis or five-party maslikhat, title unread: any reading goes into an unknown tally."""
+    for scores in ((0.9, 0.0, 0.0), (0.0, 0.0, 0.0), (0.9, 0.9, 0.0)):
+        v = decide_front(dataclasses.replace(evidence(*scores), template_certain=False), CONFIG)
+        assert v.needs_review and Reason.TEMPLATE_AMBIGUOUS in v.reasons
+
+
+def test_rows_whose_party_is_in_doubt_matter_only_to_a_vote_in_them():
+    """Forms of one contest listing different parties (Ak Zhol or Auyl in the second row of a
+    three-party maslikhat): a vote elsewhere, a blank or an overvote reads the same on each."""
+    def decided(*scores):
+        return decide_front(dataclasses.replace(evidence(*scores), template_certain=False, open_options=("p1",)),
+                            CONFIG)
+
+    v = decided(0.0, 0.9, 0.0)
+    assert (v.decision, v.party, v.needs_review) == (Decision.VOTE, "p1", True)
+    assert Reason.TEMPLATE_AMBIGUOUS in v.reasons
+    for scores, decision in (((0.0, 0.0, 0.9), Decision.VOTE), ((0.0, 0.0, 0.0), Decision.BLANK),
+                             ((0.9, 0.0, 0.9), Decision.OVERVOTE)):
+        v = decided(*scores)
+        assert v.decision == decision and Reason.TEMPLATE_AMBIGUOUS not in v.reasons
+    certain = decide_front(evidence(0.0, 0.0, 0.9), CONFIG)
+    assert (decided(0.0, 0.0, 0.9).confidence, decided(0.0, 0.0, 0.9).needs_review) == (certain.confidence, False)

@@ -11,7 +11,8 @@ import pytest
 from ballot_vision.render import PrintStyle, render_side
 from ballot_vision.config import load_config
 from ballot_vision.stages.identify import (PROFILE_MATCH, candidate_fits, choose_template, order_by_name_scores,
-                                           page_profile_match, rank_by_title, square_beyond, squares_fit)
+                                           outline_placements, page_profile_match, rank_by_title, row_party,
+                                           settle_row_set, square_beyond, squares_fit)
 from ballot_vision.stages.locate import locate_table
 from ballot_vision.synth.scenes import form_template
 from ballot_vision.templates import load_templates
@@ -265,3 +266,54 @@ def test_a_title_naming_a_form_of_other_rows_only_by_a_form_word_leaves_the_rows
     identified = choose_template(finger, fits, load_config())
     assert identified
     assert not (identified.certain and identified.template.id == "kz2021-maslikhat-4")
+
+
+# Name cells of three- and four-party maslikhat ballots as Tesseract (kaz) read them.
+PARTIES = {o.id: o for o in TEMPLATES["kz2021-maslikhat-5"].options}
+NUR_OTAN_READ = "«Миг Оғап» партиясы Партия «Миг Оғап» 2"
+NPK_READ = "қазақстан халық партиясы Іародная партия Казахстана"
+AK_ZHOL_READ = "ққ жол» Қазақстанның демократиялық партиясы мократическая партия Казахстана «Ак жол»"
+ADAL_READ = "М.» саяси партиясы ическая партия «АПА»"
+#: A defocused Ak Zhol ballot's first row (make eval seed 1006140169, IMG_00100): read
+#: leniently, two of the People's Party's four words are in it.
+BLURRED_READ = "ҚАЗ Ста Ден ҚА ФОН УАТЫ СҰ ЫТ адан ео АҚСУ А ықыы а ИМТАДЫАР Зан Ары ааа Рд2 мал ЫҒа3хут ХОАҒУУ ҰСАП"
+
+
+@pytest.mark.parametrize(("text", "candidates", "expected"), [
+    (NPK_READ, {"npk", "nur_otan"}, {"npk"}),
+    (AK_ZHOL_READ, {"auyl", "ak_zhol", "nur_otan"}, {"ak_zhol"}),
+    # Nur Otan's Latin letters are never read, but a legible name without the others' words is its.
+    (NUR_OTAN_READ, {"npk", "nur_otan"}, {"nur_otan"}),
+    (NUR_OTAN_READ, {"auyl", "ak_zhol", "nur_otan"}, {"nur_otan"}),
+    # Another row's name (the fit is off by a row) settles nothing, named or legible.
+    (AK_ZHOL_READ, {"npk", "nur_otan"}, set()),
+    (ADAL_READ, {"npk", "nur_otan"}, set()),
+    (BLURRED_READ, {"npk", "nur_otan"}, set()),
+    ("", {"npk", "nur_otan"}, set()),
+])
+def test_a_row_name_settles_which_party_the_row_holds_only_when_it_is_sure(text, candidates, expected) -> None:
+    assert row_party(text, candidates, PARTIES) == expected
+
+
+def test_only_the_rows_the_marks_need_are_read_to_tell_a_maslikhats_forms_apart() -> None:
+    bgr = render_side(TEMPLATES["kz2021-maslikhat-3"], "front", px_per_mm=8.0, style=PrintStyle.default()).bgr
+    fits = [(t, r) for t, r in outline_placements(candidate_fits(locate_table(bgr), TEMPLATES, bgr.shape))
+            if len(t.options) == 3]
+    assert {t.id for t, _ in fits} == {"kz2021-maslikhat-3", "kz2021-maslikhat-3-auyl", "kz2021-maslikhat-3-npk"}
+    names = {0: NUR_OTAN_READ, 1: AK_ZHOL_READ, 2: ADAL_READ}
+    read: list[int] = []
+
+    def reader(_reg, index: int) -> str:
+        read.append(index)
+        return names[index]
+
+    # A vote for ADAL, last on every three-party form: nothing to read, every form left.
+    kept, open_options = settle_row_set(bgr, fits, load_config(), read_row=reader, needed={2})
+    assert read == [] and kept == fits and open_options == ("nur_otan", "ak_zhol")
+    # A mark in the second row: that row is read first, and names its party.
+    kept, open_options = settle_row_set(bgr, fits, load_config(), read_row=reader, needed={1})
+    assert read == [1] and [t.id for t, _ in kept] == ["kz2021-maslikhat-3"] and open_options == ()
+    # Without marks to go by, every row where the forms differ is read.
+    read.clear()
+    kept, _ = settle_row_set(bgr, fits, load_config(), read_row=reader)
+    assert read == [0, 1] and [t.id for t, _ in kept] == ["kz2021-maslikhat-3"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import cv2
@@ -119,6 +120,42 @@ def test_shipped_squares_lie_inside_the_table_and_do_not_overlap(template_id: st
     for i, a in enumerate(squares):
         for b in squares[i + 1 :]:
             assert not a.overlaps(b)
+
+
+def test_every_2021_maslikhat_row_set_is_a_shipped_form() -> None:
+    """BALLOTS-2021.md: 2 to 5 parties in the lot order, Nur Otan and ADAL on every one; a
+    row set without its form would be read on another's rows (a vote for Auyl counted for
+    Ak Zhol)."""
+    lot = ("npk", "nur_otan", "auyl", "ak_zhol", "adal")
+    expected = {tuple(p for p in lot if p in {"nur_otan", "adal"} | set(extra))
+                for extra in itertools.chain.from_iterable(
+                    itertools.combinations(("npk", "auyl", "ak_zhol"), k) for k in range(4))}
+    shipped = [t.option_ids for t in TEMPLATES.values() if t.contest == "2021-maslikhat"]
+    assert sorted(shipped) == sorted(expected)
+
+
+def test_a_row_set_stacks_its_rows_from_the_table_top() -> None:
+    full, two = TEMPLATES["kz2021-maslikhat-5"], TEMPLATES["kz2021-maslikhat-2"]
+    assert two.option_ids == ("nur_otan", "adal") and two.contest == full.contest
+    assert [o.row.y for o in two.options] == [full.table.box.y, full.table.box.y + 30]
+    assert two.table.box.h == 60 and two.table.separator_x == full.table.separator_x
+    adal = full.options[-1]
+    assert two.options[1].square.y - two.options[1].row.y == adal.square.y - adal.row.y
+    assert two.back == full.back and two.title == full.title
+
+
+@pytest.mark.parametrize(("row_sets", "words"), [
+    ({"x": ["nur_otan", "auyl"]}, "auyl not in the table"),
+    ({"x": ["adal", "nur_otan"]}, "keep the table's order"),
+    ({"x": "adal"}, "list of option ids"),
+    ({"kz2021-maslikhat-3": ["adal"]}, "already used"),
+])
+def test_broken_row_sets_are_named(tmp_path: Path, row_sets, words: str) -> None:
+    _broken_copy(tmp_path, lambda d: d.update(row_sets=row_sets))
+    with pytest.raises(TemplateError) as err:
+        load_templates(tmp_path)
+    assert "row_sets" in str(err.value) or "already used" in str(err.value)
+    assert words in str(err.value), str(err.value)
 
 
 def _broken_copy(tmp_path: Path, edit) -> Path:

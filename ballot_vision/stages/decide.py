@@ -25,6 +25,11 @@ class FrontEvidence:
     blur_mm: float | None = None  # how far blur spreads a printed edge (mm)
     template_certain: bool = True
     ballot_confirmed: bool = True
+    #: With ``template_certain`` false: where only these options' rows are in doubt (forms
+    #: of one contest listing different parties, see
+    #: :attr:`~ballot_vision.stages.identify.Identification.open_options`), the form matters
+    #: only to a vote for one of them. None: the form itself is in doubt.
+    open_options: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,8 +100,6 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
         reasons.append(Reason.BLUR)
     if evidence.glare is not None and evidence.glare > config.review.max_glare:
         reasons.append(Reason.GLARE)
-    if not evidence.template_certain:
-        reasons.append(Reason.TEMPLATE_AMBIGUOUS)
     if not evidence.ballot_confirmed:
         reasons.append(Reason.BALLOT_UNCONFIRMED)
 
@@ -117,6 +120,12 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
     else:
         decision, party = Decision.BLANK, ""
         reasons.append(Reason.BLANK)
+    # Where only some rows' parties are in doubt, a blank, an overvote or a vote in another
+    # row is the same on every form that may be this one.
+    form_in_doubt = not evidence.template_certain and (
+        evidence.open_options is None or (decision == Decision.VOTE and party in evidence.open_options))
+    if form_in_doubt:
+        reasons.append(Reason.TEMPLATE_AMBIGUOUS)
     # A blank read through blur may be a thin stroke the blur washed out.
     blurred = (evidence.sharpness is not None and evidence.sharpness < config.review.min_sharpness_blank) \
         or (evidence.blur_mm is not None and evidence.blur_mm > config.review.max_blur_mm_blank)
@@ -141,7 +150,7 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
     confidence *= min(1.0, 0.5 + evidence.registration)
     if hidden or blurred_blank or faint_unmarked:
         confidence *= 0.5
-    if not evidence.template_certain:
+    if form_in_doubt:
         confidence *= 0.9
     confidence = max(0.0, min(1.0, confidence))
     if confidence < config.review.min_confidence and Reason.MARGINAL_MARK not in reasons:

@@ -9,7 +9,8 @@ match each candidate's keywords.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
@@ -21,7 +22,7 @@ from ..deblur import BlurHypothesis, wiener_deconvolve
 from ..imaging import flatten_lighting, order_quad, relative_darkness, to_gray
 from ..ocr import (KEYWORD_MATCH, MIN_WINDOW_SHARE, NOTHING_LEGIBLE, READABLE_LETTERS, OcrText, keyword_positions,
                    keyword_score, normalise, read_text)
-from ..templates import Rect, Template
+from ..templates import Option, Rect, Template
 from .locate import TableObservation
 from .register import (Registration, RegisterFailure, first_row_candidates, name_cell, plausible_column, rectify,
                        register)
@@ -54,6 +55,11 @@ class Identification:
     confirmed: bool = True  # False when neither text nor layout confirmed that this is a ballot
     confirmed_by: str = "text"  # "text", "layout" or "" (unconfirmed)
     restored_by: BlurHypothesis | None = None  # the blur undone to read the title, if any
+    #: Where the form is uncertain only in which parties some rows hold (forms of one contest
+    #: that list different parties, the row names unread): those rows' option ids. A vote
+    #: in any other row, a blank or an overvote reads the same on every such form. None
+    #: where the form itself is in doubt (or nothing is).
+    open_options: tuple[str, ...] | None = None
 
 
 #: Printing houses shift blocks by a few millimetres: text is read this much (x, y in mm)
@@ -411,11 +417,25 @@ class RowNames(Enum):
 
 def _name_similarity(text: str, template: Template, index: int) -> float:
     """Share (0–1) of the option's distinctive name words found in ``text`` (fuzzy, per word)."""
-    option = template.options[index]
+    return _words_found(text, template.options[index])
+
+
+def _distinctive_words(option: Option) -> list[str]:
+    """The words of an option's names (both languages) that may tell it from others: not
+    the generic party words, not the short ones."""
     generic = {normalise(w) for w in PARTY_WORDS}
-    words = [w for w in normalise(f"{option.kaz} {option.rus}").split() if len(w) >= 3 and w not in generic]
+    return [w for w in normalise(f"{option.kaz} {option.rus}").split() if len(w) >= 3 and w not in generic]
+
+
+def _words_found(text: str, option: Option, *, whole: bool = False) -> float:
+    """Share (0–1) of ``option``'s distinctive name words found in ``text``: fuzzily, pieces
+    of them too; or, with ``whole``, each read (nearly) whole as one word (see
+    ``WHOLE_WORD_SHARE``), as proof needs."""
+    words = _distinctive_words(option)
     if not words:
         return 0.0
+    if whole:
+        return float(np.mean([keyword_score(text, w, WHOLE_WORD_SHARE, join=False) >= KEYWORD_MATCH for w in words]))
     return float(np.mean([keyword_score(text, w) >= KEYWORD_MATCH - 0.05 for w in words]))
 
 
@@ -496,12 +516,34 @@ def _whole_table(bgr: np.ndarray, template: Template, registration: Registration
         and not table_may_continue(bgr, registration, template)
 
 
+RowReader = Callable[[Registration, int], str]
+
+
+def row_reader(bgr: np.ndarray, config: Config) -> RowReader:
+    """Reads a fit's row name cell (OCR), each (fit, row) once: the row-count and the
+    row-set questions often need the same row."""
+    read: dict[tuple[int, int], str] = {}
+
+    def text(reg: Registration, index: int) -> str:
+        key = (id(reg), index)
+        if key not in read:
+            # The table's fit, not the row's own (``homography_for``): that one is fitted to
+            # the square's cell and, carried five cells' widths left, cut off the names'
+            # first words (the whole fit read 94 of 141 rows' names right, the row's 85).
+            patch = rectify(bgr, reg.photo_to_mm, reg.name_cell(index), px_per_mm=OCR_PX_PER_MM)
+            read[key] = read_text(_for_ocr(patch), languages=config.ocr.languages).text
+        return read[key]
+
+    return text
+
+
 #: At most this many seen rows' names are read (each an OCR call of about 0.1 s).
 ROWS_READ = 3
 
 
 def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]], config: Config, *,
-                      rows_read: int = ROWS_READ) -> tuple[list[tuple[Template, Registration]], RowNames]:
+                      rows_read: int = ROWS_READ,
+                      read_row: RowReader | None = None) -> tuple[list[tuple[Template, Registration]], RowNames]:
     """Put first the fit whose party names for the seen rows are the ones printed there.
 
     A table cut by the photo's edge or a finger shows fewer rows than it has: three rows
@@ -520,6 +562,7 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
     seen = [i for i, h in enumerate(reg.cell_to_mm) if h is not None]
     if not seen:
         return fits, RowNames.OPEN
+    read_row = read_row or row_reader(bgr, config)
     row_counts = [len(t.options) for t, _ in fits]
     # Another placement of a form's rows only keeps the names from settling: one garbled
     # row matches some placement of an eight-row form by chance.
@@ -532,9 +575,7 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
     first = 0
     for position in range(min(rows_read, len(seen))):
         index = seen[position]
-        patch = rectify(bgr, reg.homography_for(index), reg.name_cell(index),
-                        px_per_mm=OCR_PX_PER_MM)
-        text = read_text(_for_ocr(patch), languages=config.ocr.languages).text
+        text = read_row(reg, index)
         if len(normalise(text)) < 6:
             continue
         scores = np.zeros(len(fits))
@@ -548,7 +589,10 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
         if named:
             return [fits[first]] + fits[:first] + fits[first + 1:], RowNames.SETTLED
     if first:
-        return [fits[first]] + fits[:first] + fits[first + 1:], RowNames.CONTRADICTED
+        # A form with the favourite's rows, placed alike, only lists other parties (one
+        # maslikhat's three rows for another's): that says nothing of the rows.
+        sibling = row_counts[first] == row_counts[0] and their_seen[first] == their_seen[0]
+        return [fits[first]] + fits[:first] + fits[first + 1:], RowNames.OPEN if sibling else RowNames.CONTRADICTED
     return fits, RowNames.OPEN
 
 
@@ -588,7 +632,8 @@ def order_by_name_scores(scores: list[float], row_counts: list[int],
 def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], config: Config, *,
                     stretch: float = 1.0, layout_ok: bool = False,
                     squares_found: tuple[bool, ...] | None = None,
-                    blurs: tuple[BlurHypothesis, ...] = (), table_cut: bool = False) -> Identification | IdentifyFailure:
+                    blurs: tuple[BlurHypothesis, ...] = (), table_cut: bool = False,
+                    marked: tuple[bool, ...] | None = None) -> Identification | IdentifyFailure:
     """Pick among the candidate fits by the text on the ballot, and make sure it is a ballot.
 
     Text with ballot words confirms a ballot; readable text without any is another form
@@ -605,9 +650,12 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
         neither confirms the ballot nor names its form, it is read again with each undone.
     table_cut : the table's rules run into the photo's edge beyond its seen rows (see
         :class:`~ballot_vision.stages.locate.TableObservation`): a larger form is as likely.
+    marked : per row of the first fit's template, whether its square may hold a mark (or
+        is hidden): only those rows' parties need to be known (see :func:`settle_row_set`).
     """
     outline_template, outline_reg = fits[0]
     unseen = [i for i, h in enumerate(outline_reg.cell_to_mm) if h is None]
+    unseen_pattern = [h is None for h in outline_reg.cell_to_mm]
     outline_proved = squares_found is not None and bool(unseen) and all(squares_found[i] for i in unseen)
     # A table running out of the photo may have more rows than seen: a larger form is as
     # likely. And a smaller form that holds every row seen is as likely where the table's
@@ -623,8 +671,10 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     # The row names say which rows these are. Where geometry has settled it, the first seen
     # row's name is still read as a check (blur can hide where the rules run on), but only
     # where it has not are more read (an OCR call of about 70 ms a row).
+    read_row = row_reader(bgr, config)
     if config.ocr.enabled and len({len(t.options) for t, _ in fits}) > 1:
-        fits, names = rank_by_row_names(bgr, fits, config, rows_read=ROWS_READ if rows_uncertain else 1)
+        fits, names = rank_by_row_names(bgr, fits, config, rows_read=ROWS_READ if rows_uncertain else 1,
+                                        read_row=read_row)
         # Names that contradict the outline's fit leave the rows open however sure it was (a
         # curled five-party maslikhat's outline showed four rows, the first named the
         # People's Party, and the four-party form was counted: make eval seed 3221853415,
@@ -708,10 +758,111 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
             if certain:
                 order, restored_by, text = restored_order, blur, text + "\n" + restored
                 break
-    template = order[0]
-    reg = next(r for t, r in same_rows if t.id == template.id)
-    return Identification(template, reg, certain=certain and not rows_uncertain, ocr_text=text,
-                          confirmed=confirmed, confirmed_by=by, restored_by=restored_by)
+    # Forms of the chosen contest with these rows differ only in their parties (maslikhats
+    # list those running there): the row names tell them apart. (In the order the names
+    # already read put them: the title does not tell them apart.)
+    siblings = [(t, r) for t, r in same_rows if t.contest == order[0].contest]
+    # The marks were scored on the outline's fit: they say which rows matter where the
+    # forms left have its rows, placed alike.
+    placed_alike = marked is not None and len(siblings[0][0].options) == len(outline_template.options) \
+        and [h is None for h in siblings[0][1].cell_to_mm] == unseen_pattern
+    needed = {i for i, m in enumerate(marked) if m} if placed_alike else None
+    siblings, open_rows = settle_row_set(bgr, siblings, config, read_row=read_row, needed=needed)
+    template, reg = siblings[0]
+    whole_form_known = certain and not rows_uncertain
+    return Identification(template, reg, certain=whole_form_known and not open_rows, ocr_text=text,
+                          confirmed=confirmed, confirmed_by=by, restored_by=restored_by,
+                          open_options=open_rows if whole_form_known and open_rows else None)
+
+
+def settle_row_set(bgr: np.ndarray, fits: list[tuple[Template, Registration]], config: Config, *,
+                   read_row: RowReader | None = None,
+                   needed: set[int] | None = None) -> tuple[list[tuple[Template, Registration]], tuple[str, ...]]:
+    """Among forms of one contest with as many rows, placed alike, keep those whose parties
+    are the ones named in the rows where they differ.
+
+    A three-row maslikhat ballot may list Ak Zhol, Auyl or the People's Party beside Nur
+    Otan and ADAL: geometry and title are the same, only a row's name tells. Each row where
+    the forms still differ is read once (see :func:`row_party`); a row hidden, or whose
+    name says nothing sure, decides nothing, and a vote in it goes to review. With
+    ``needed`` (rows whose party the marks make matter), rows are read only until those
+    are known: theirs first, then the others, which may rule forms out (an OCR call of
+    about 70 ms a row, for a party a blank or an overvote does not need).
+
+    Returns
+    -------
+    fits : the forms kept, in their given order (the first is the one to read with)
+    open_options : option ids of the first form in the rows where the kept forms still
+        differ (empty when one form is left)
+    """
+    def differing(alive: list[int]) -> list[int]:
+        rows = len(fits[0][0].options)
+        return [i for i in range(rows) if len({fits[k][0].options[i].id for k in alive}) > 1]
+
+    if not fits:
+        return fits, ()
+    parties = {o.id: o for t, _ in fits for o in t.options}
+    alive = list(range(len(fits)))
+    reg = fits[0][1]
+    read_row = read_row or row_reader(bgr, config)
+    rows = differing(alive) if config.ocr.enabled else []
+    if needed is not None:
+        rows = sorted(rows, key=lambda i: i not in needed)
+    for index in rows:
+        if needed is not None and not needed.intersection(differing(alive)):
+            break
+        candidates = {fits[k][0].options[index].id for k in alive}
+        if len(candidates) < 2 or reg.cell_to_mm[index] is None:
+            continue
+        kept = row_party(read_row(reg, index), candidates, parties)
+        if kept:
+            alive = [k for k in alive if fits[k][0].options[index].id in kept]
+    kept_fits = [fits[k] for k in alive]
+    return kept_fits, tuple(kept_fits[0][0].options[i].id for i in differing(alive))
+
+
+#: A row's name names a party when at least this many of its words are read whole...
+ROW_NAME_WORDS = 2
+#: ...and a name whose party words (партиясы, партия) are read whole this many times was
+#: legible: a party of which not even a piece is there is not this row's.
+LEGIBLE_PARTY_WORDS = 2
+
+
+def row_party(text: str, candidates: set[str], parties: dict[str, Option]) -> set[str]:
+    """Which of the ``candidates`` (option ids) a row whose name cell read as ``text`` may
+    hold, by what it says of every party of the contest (``parties``); empty when it says
+    nothing sure.
+
+    The name may be proof: a party's words read whole (``ROW_NAME_MATCH`` of them, at least
+    ``ROW_NAME_WORDS``), by ``ROW_NAME_MARGIN`` more than any other party's, *all* the
+    contest's parties weighed (the People's Party's words "Қазақстан", "Казахстана" are
+    Ak Zhol's too, and garbled text matches pieces of every name). A party named that
+    is no candidate (the fit put another row here) proves nothing. Or the name was legible
+    (``LEGIBLE_PARTY_WORDS``), holds no piece of any other party's words, and none of some
+    candidates' words in Cyrillic letters: those are out.
+    That is how Nur Otan's row is known, whose Latin letters Tesseract's Kazakh model reads
+    as «Миг Оғап».
+    """
+    whole = {pid: _words_found(text, option, whole=True) for pid, option in parties.items()}
+    ranked = sorted(whole, key=lambda pid: -whole[pid])
+    best, runner_up = whole[ranked[0]], whole[ranked[1]] if len(ranked) > 1 else 0.0
+    words_whole = round(best * len(_distinctive_words(parties[ranked[0]])))
+    if best >= ROW_NAME_MATCH and words_whole >= ROW_NAME_WORDS and best - runner_up >= ROW_NAME_MARGIN:
+        return {ranked[0]} & candidates
+    outsiders = set(parties) - candidates
+    if words_read_whole(text, PARTY_WORDS) >= LEGIBLE_PARTY_WORDS \
+            and not any(_words_found(text, parties[pid]) > 0 for pid in outsiders):
+        # (A piece of a party that is no candidate: the fit may have put another row here.)
+        # Only words in the OCR models' script can be missed: Latin ones read as anything.
+        absent = {pid for pid in candidates
+                  if _cyrillic_words(parties[pid]) and not any(keyword_score(text, w) >= KEYWORD_MATCH - 0.05
+                                                               for w in _cyrillic_words(parties[pid]))}
+        return candidates - absent if absent and absent != candidates else set()
+    return set()
+
+
+def _cyrillic_words(option: Option) -> list[str]:
+    return [w for w in _distinctive_words(option) if not re.search("[A-Za-z]", w)]
 
 
 #: How much better the best form's title words must match than the next form's.
@@ -741,5 +892,9 @@ def rank_by_title(text: str, templates: list[Template]) -> tuple[list[Template],
     form's clearly less. Form words never confirm a ballot: that is ``keywords``' alone.
     """
     scored = sorted(((title_names(text, t), t.id, t) for t in templates), key=lambda x: (-x[0], x[1]))
-    runner_up = scored[1][0] if len(scored) > 1 else 0.0
-    return [t for _, _, t in scored], scored[0][0] >= KEYWORD_MATCH and scored[0][0] - runner_up >= TITLE_MARGIN
+    order = [t for _, _, t in scored]
+    # Forms of one contest share their title: it only has to tell the contests apart.
+    rivals = [score for score, _, t in scored if t.contest != order[0].contest]
+    if not rivals:
+        return order, True
+    return order, scored[0][0] >= KEYWORD_MATCH and scored[0][0] - max(rivals) >= TITLE_MARGIN
