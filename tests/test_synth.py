@@ -339,7 +339,11 @@ def test_samples_show_every_kind_and_duplicates_point_to_existing_files() -> Non
     assert {"vote", "blank", "overvote", "back", "not_ballot"} <= decisions
     assert {r["signature"] for r in rows if r["kind"] == "back"} == {"present", "absent"}
     assert any(r["duplicate_of"] for r in rows) and any("pencil" in r["conditions"] for r in rows)
-    assert {r["template"] for r in rows if r["kind"] == "front"} >= {t for t in TEMPLATES if t.startswith("kz2021")}
+    # Every 2021 contest with each of its row counts (3 to 5; the row sets of one count look alike).
+    def form(tid: str) -> tuple[str, int]:
+        return TEMPLATES[tid].contest, len(TEMPLATES[tid].options)
+    assert {form(r["template"]) for r in rows if r["kind"] == "front"} >= {
+        form(t) for t in TEMPLATES if t.startswith("kz2021") and len(TEMPLATES[t].options) >= 3}
     assert sum(p.stat().st_size for p in SAMPLES.rglob("*") if p.is_file()) < 10 * 2**20
 
 

@@ -53,6 +53,22 @@ TEMPLATE_WEIGHTS: dict[str, float] = {
     "kz2021-maslikhat-4": 0.2,
     "kz2021-maslikhat-3": 0.2,
     "kz2023-mazhilis-a5": 0.0,
+    # Drawn instead through ROW_SET_SHARE (their own stream: other draws stay as they were).
+    **{tid: 0.0 for tid in ("kz2021-maslikhat-2", "kz2021-maslikhat-3-npk", "kz2021-maslikhat-3-auyl",
+                            "kz2021-maslikhat-4-npk-auyl", "kz2021-maslikhat-4-npk-akzhol")},
+}
+
+#: Share of maslikhat ballots photographed on one of the other row sets (BALLOTS-2021.md:
+#: the People's Party ran in 74 of 216 maslikhats, Auyl in 159, Ak Zhol in 175; by those
+#: shares about a quarter of maslikhats list a set other than the 3-, 4- and 5-party forms
+#: of their own files), and how often each.
+ROW_SET_SHARE = 0.3
+ROW_SET_WEIGHTS: dict[str, float] = {
+    "kz2021-maslikhat-4-npk-akzhol": 0.25,
+    "kz2021-maslikhat-3-auyl": 0.25,
+    "kz2021-maslikhat-4-npk-auyl": 0.2,
+    "kz2021-maslikhat-2": 0.15,
+    "kz2021-maslikhat-3-npk": 0.15,
 }
 
 #: A self-selected crowd sample: not the official shares (see BALLOTS-2021.md).
@@ -114,7 +130,8 @@ class SynthError(ValueError):
 def _rngs(seed: int, index: int) -> dict[str, np.random.Generator]:
     """Independent child streams of photo ``index`` (one per aspect, so forcing one aspect leaves the others alone)."""
     # New streams go last: spawned children are numbered, so the others stay as they were.
-    names = ("plan", "style", "marks", "paper", "camera", "background", "finger", "noise", "scene", "dup", "columns")
+    names = ("plan", "style", "marks", "paper", "camera", "background", "finger", "noise", "scene", "dup", "columns",
+             "rowset")
     children = np.random.SeedSequence([int(seed), int(index)]).spawn(len(names))
     return {n: np.random.default_rng(c) for n, c in zip(names, children)}
 
@@ -147,6 +164,10 @@ def plan_photo(index: int, *, seed: int, difficulty: str, templates: Mapping[str
     plan: dict[str, Any] = {"index": index, "seed": seed, "difficulty": difficulty}
     plan["kind"] = _choice(r, KIND_WEIGHTS)
     plan["template"] = _choice(r, template_weights)
+    row_sets = {tid: w for tid, w in ROW_SET_WEIGHTS.items() if tid in templates}
+    rows_rng = _rngs(seed, index)["rowset"]
+    if row_sets and templates[plan["template"]].contest == "2021-maslikhat" and rows_rng.random() < ROW_SET_SHARE:
+        plan["template"] = _choice(rows_rng, row_sets)
     plan["vote"] = _choice(r, VOTE_WEIGHTS)
     plan["party_draw"] = float(r.random())  # resolved against the template's options later
     plan["second_draw"] = float(r.random())
