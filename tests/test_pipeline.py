@@ -462,3 +462,15 @@ def test_row_names_naming_a_sibling_form_do_not_put_the_rows_in_doubt(tmp_path) 
     assert (truth["expected_decision"], truth["party"]) == ("vote", "nur_otan")
     assert (result.decision, result.party, result.needs_review) == (Decision.VOTE, "nur_otan", False)
     assert TEMPLATES[result.template].option_ids[:2] == ("npk", "nur_otan")
+
+
+def test_a_defocused_row_name_is_read_again_with_the_blur_undone_where_the_vote_needs_it(tmp_path) -> None:
+    """Make eval seed 1006140169, IMG_00670: a defocused four-party maslikhat, Ak Zhol voted
+    in its third row, which on the four-party form listing the People's Party and Auyl is
+    Auyl's. Its name read as garbage; read again with the measured blur undone, it names
+    Ak Zhol, and the vote is counted without review."""
+    result, truth = read_generated(tmp_path, "defocused_name", 670, seed=1006140169, difficulty="normal",
+                                   template="kz2021-maslikhat-4")  # its form when found
+    assert truth["blur"].startswith("defocus") and truth["party"] == "ak_zhol"
+    assert (result.decision, result.party, result.needs_review) == (Decision.VOTE, "ak_zhol", False)
+    assert "ak_zhol" not in result.extras.get("open_options", "").split(",")
