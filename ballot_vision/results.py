@@ -103,7 +103,8 @@ class SquareScore:
         under blur), in units of 12 mm: they never make a mark, but a blank may hide one.
     odd_size : bool
         The printed border was found at another size than the ballot's other squares, and
-        nowhere at theirs: a side taken for the border may lie inside the square.
+        nowhere at theirs, or at theirs with the other reading of the square (marked in one
+        find, blank in the other): a side taken for the border may lie inside the square.
     """
 
     option: str

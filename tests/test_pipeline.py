@@ -474,3 +474,16 @@ def test_a_defocused_row_name_is_read_again_with_the_blur_undone_where_the_vote_
     assert truth["blur"].startswith("defocus") and truth["party"] == "ak_zhol"
     assert (result.decision, result.party, result.needs_review) == (Decision.VOTE, "ak_zhol", False)
     assert "ak_zhol" not in result.extras.get("open_options", "").split(",")
+
+
+def test_a_printed_side_inside_a_square_found_at_the_others_size_is_no_mark_counted_unseen(tmp_path) -> None:
+    """Make eval seed 4210495658, IMG_00274: a curled Mazhilis ballot, Ak Zhol crossed. The
+    People's Party's blank square, squeezed by the curl, was found smaller than the others
+    and looked for again at their size; that box took in the gap to the table's rule above,
+    its top side inside scored as a mark, and an overvote was decided without review."""
+    result, truth = read_generated(tmp_path, "squeezed_square", 274, seed=4210495658, difficulty="normal")
+    assert (truth["expected_decision"], truth["party"]) == ("vote", "ak_zhol")
+    right = (result.decision, result.party) == (Decision.VOTE, "ak_zhol")
+    assert right or result.needs_review, (result.decision, result.reasons)
+    if result.decision == Decision.OVERVOTE:
+        assert Reason.SQUARE_BORDER_DOUBTFUL in result.reasons

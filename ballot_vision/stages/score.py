@@ -711,9 +711,29 @@ def score_squares(bgr: np.ndarray, registration: Registration, *, px_per_mm: flo
             # square's own border is often measured off (a fill, a stroke along a side), but
             # a hard shadow's edge across a blank square also made a 13 × 23 mm "square"
             # whose printed side inside scored as a mark (make eval seed 1649070854, IMG_01117).
-            cells[index] = again if again.printed_mm is not None else replace(
-                cell, score=replace(cell.score, odd_size=True))
+            if again.printed_mm is None:
+                cells[index] = replace(cell, score=replace(cell.score, odd_size=True))
+            # Found at that size, it stands; but where the two finds disagree on whether
+            # the square is marked, one of them has a printed side inside: a curl squeezed
+            # a blank square's row, the box at the others' size took in the table rule's
+            # gap above it, and its top side counted as a second mark, an overvote decided
+            # without review (make eval seed 4210495658, IMG_00274).
+            elif _disagree(cell.score.score, again.score.score):
+                cells[index] = replace(again, score=replace(again.score, odd_size=True))
+            else:
+                cells[index] = again
     return cells
+
+
+#: Two finds of a square disagree on whether it is marked when one scores below the first
+#: and the other at least the second (the default marginal and definite thresholds: a
+#: measurement, flagged in ``odd_size`` for the policy, not a decision).
+DISAGREEING_SCORES = (0.10, 0.20)
+
+
+def _disagree(a: float, b: float) -> bool:
+    low, high = DISAGREEING_SCORES
+    return min(a, b) < low and max(a, b) >= high
 
 
 #: A ballot's square size is known from at least this many squares found, most of them alike.
