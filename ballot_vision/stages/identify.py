@@ -420,18 +420,20 @@ def _name_similarity(text: str, template: Template, index: int) -> float:
     return _words_found(text, template.options[index])
 
 
-def _distinctive_words(option: Option) -> list[str]:
+def _distinctive_words(option: Option, *, cyrillic_only: bool = False) -> list[str]:
     """The words of an option's names (both languages) that may tell it from others: not
-    the generic party words, not the short ones."""
+    the generic party words, not the short ones; ``cyrillic_only``: not those in Latin
+    letters either (the OCR models' script is Cyrillic: «Nur Otan» reads as «Миг Оғап»)."""
     generic = {normalise(w) for w in PARTY_WORDS}
-    return [w for w in normalise(f"{option.kaz} {option.rus}").split() if len(w) >= 3 and w not in generic]
+    return [w for w in normalise(f"{option.kaz} {option.rus}").split() if len(w) >= 3 and w not in generic
+            and not (cyrillic_only and re.search("[A-Za-z]", w))]
 
 
-def _words_found(text: str, option: Option, *, whole: bool = False) -> float:
+def _words_found(text: str, option: Option, *, whole: bool = False, cyrillic_only: bool = False) -> float:
     """Share (0–1) of ``option``'s distinctive name words found in ``text``: fuzzily, pieces
     of them too; or, with ``whole``, each read (nearly) whole as one word (see
-    ``WHOLE_WORD_SHARE``), as proof needs."""
-    words = _distinctive_words(option)
+    ``WHOLE_WORD_SHARE``), as proof needs. ``cyrillic_only``: see :func:`_distinctive_words`."""
+    words = _distinctive_words(option, cyrillic_only=cyrillic_only)
     if not words:
         return 0.0
     if whole:
@@ -864,16 +866,12 @@ def row_party(text: str, candidates: set[str], parties: dict[str, Option]) -> se
     if words_read_whole(text, PARTY_WORDS) >= LEGIBLE_PARTY_WORDS \
             and not any(_words_found(text, parties[pid]) > 0 for pid in outsiders):
         # (A piece of a party that is no candidate: the fit may have put another row here.)
-        # Only words in the OCR models' script can be missed: Latin ones read as anything.
-        absent = {pid for pid in candidates
-                  if _cyrillic_words(parties[pid]) and not any(keyword_score(text, w) >= KEYWORD_MATCH - 0.05
-                                                               for w in _cyrillic_words(parties[pid]))}
+        # Only words in the OCR models' script can be missed: a party named in Latin
+        # letters alone is never out.
+        absent = {pid for pid in candidates if _distinctive_words(parties[pid], cyrillic_only=True)
+                  and _words_found(text, parties[pid], cyrillic_only=True) == 0}
         return candidates - absent if absent and absent != candidates else set()
     return set()
-
-
-def _cyrillic_words(option: Option) -> list[str]:
-    return [w for w in _distinctive_words(option) if not re.search("[A-Za-z]", w)]
 
 
 #: How much better the best form's title words must match than the next form's.
