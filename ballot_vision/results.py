@@ -103,8 +103,11 @@ class SquareScore:
         under blur), in units of 12 mm: they never make a mark, but a blank may hide one.
     odd_size : bool
         The printed border was found at another size than the ballot's other squares, and
-        nowhere at theirs, or at theirs with the other reading of the square (marked in one
-        find, blank in the other): a side taken for the border may lie inside the square.
+        nowhere at theirs: a side taken for the border may lie inside the square.
+    disputed : bool
+        The printed border was found at another size than the ballot's other squares, and
+        at theirs too, and the two finds disagree on whether the square is marked: in one
+        of them a printed side (or the gap to a table rule) lies inside the square.
     """
 
     option: str
@@ -117,6 +120,7 @@ class SquareScore:
     shift_mm: float = 0.0
     faint: float = 0.0
     odd_size: bool = False
+    disputed: bool = False
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,7 @@ def format_square_details(squares: tuple[SquareScore, ...]) -> str:
         parts.append(
             f"{s.option}:score={s.score:.4f},fill={s.fill:.4f},stroke={s.stroke:.4f},"
             f"outside={s.outside:.4f},pencil={s.pencil:.4f},visible={int(s.visible)},shift_mm={s.shift_mm:.1f},"
-            f"faint={s.faint:.4f},odd_size={int(s.odd_size)}"
+            f"faint={s.faint:.4f},odd_size={int(s.odd_size)},disputed={int(s.disputed)}"
         )
     return ";".join(parts)
 
@@ -231,6 +235,7 @@ def parse_square_details(text: str) -> tuple[SquareScore, ...]:
                 shift_mm=float(values.get("shift_mm", 0)),
                 faint=float(values.get("faint", 0)),
                 odd_size=values.get("odd_size", "0") == "1",
+                disputed=values.get("disputed", "0") == "1",
             )
         )
     return tuple(squares)

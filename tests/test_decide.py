@@ -238,3 +238,14 @@ def test_rows_whose_party_is_in_doubt_matter_only_to_a_vote_in_them():
         assert v.decision == decision and Reason.TEMPLATE_AMBIGUOUS not in v.reasons
     certain = decide_front(evidence(0.0, 0.0, 0.9), CONFIG)
     assert (decided(0.0, 0.0, 0.9).confidence, decided(0.0, 0.0, 0.9).needs_review) == (certain.confidence, False)
+
+
+def test_a_mark_in_a_disputed_square_goes_to_review_for_a_vote_too():
+    """Two finds of the square's border disagreed on whether it is marked: the mark may be
+    a printed side (a blank ballot would be counted as a vote)."""
+    v = decide_front(evidence(0.9, 0.01, 0.0, s0={"disputed": True}), CONFIG)
+    assert v.decision == Decision.VOTE and v.needs_review and Reason.SQUARE_BORDER_DOUBTFUL in v.reasons
+    unmarked = decide_front(evidence(0.9, 0.01, 0.0, s1={"disputed": True}), CONFIG)
+    assert not unmarked.needs_review and Reason.SQUARE_BORDER_DOUBTFUL not in unmarked.reasons
+    square = SquareScore("adal", 0.9, disputed=True)
+    assert parse_square_details(format_square_details((square,))) == (square,)

@@ -120,6 +120,10 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
     else:
         decision, party = Decision.BLANK, ""
         reasons.append(Reason.BLANK)
+    if any(s.disputed for s in marked) and Reason.SQUARE_BORDER_DOUBTFUL not in reasons:
+        # A mark one find of its square's border saw and the other did not may be a printed
+        # side (see SquareScore.disputed): a vote's as much as an overvote's.
+        reasons.append(Reason.SQUARE_BORDER_DOUBTFUL)
     # Where only some rows' parties are in doubt, a blank, an overvote or a vote in another
     # row is the same on every form that may be this one.
     form_in_doubt = not evidence.template_certain and (

@@ -719,7 +719,7 @@ def score_squares(bgr: np.ndarray, registration: Registration, *, px_per_mm: flo
             # gap above it, and its top side counted as a second mark, an overvote decided
             # without review (make eval seed 4210495658, IMG_00274).
             elif _disagree(cell.score.score, again.score.score):
-                cells[index] = replace(again, score=replace(again.score, odd_size=True))
+                cells[index] = replace(again, score=replace(again.score, disputed=True))
             else:
                 cells[index] = again
     return cells
@@ -727,7 +727,7 @@ def score_squares(bgr: np.ndarray, registration: Registration, *, px_per_mm: flo
 
 #: Two finds of a square disagree on whether it is marked when one scores below the first
 #: and the other at least the second (the default marginal and definite thresholds: a
-#: measurement, flagged in ``odd_size`` for the policy, not a decision).
+#: measurement, flagged in ``disputed`` for the policy, not a decision).
 DISAGREEING_SCORES = (0.10, 0.20)
 
 
