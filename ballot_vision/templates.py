@@ -3,7 +3,9 @@
 All geometry is in millimetres from the top-left corner of the sheet, x to the right,
 y down. A rectangle is ``[x, y, width, height]``. A template describes one ballot form:
 paper size, its sides, and on the marks side a table of option rows each with its
-mark square. See ``templates_ballots/README.md`` for the file format.
+mark square; a file's ``row_sets`` derive further forms from its table (see
+:func:`with_options`). The file format is described in the README ("Synthetic photos and
+templates") and by the shipped files themselves.
 """
 
 from __future__ import annotations
@@ -147,7 +149,7 @@ class Template:
     # documents carry too (a kind of place, "Republic"): they choose among templates that
     # fit a ballot already found, and never confirm that a photo is a ballot.
     form_words: tuple[str, ...] = ()
-    # What the ballot elects ("mazhilis", "maslikhat"): forms of one contest differ only in
+    # What the ballot elects ("2021-mazhilis", "2021-maslikhat"): forms of one contest differ only in
     # which options they list, so a vote for a party reads the same on any of them. Default:
     # the id (every form a contest of its own).
     contest: str = ""
@@ -367,7 +369,7 @@ def parse_template(data: Any, source: str = "<template>") -> Template:
     if with_table[0] != "front":
         raise r.fail("sides", "the side with the option table must be named 'front'")
     template_id = r.get(data, "id", "", str)
-    template = Template(
+    return Template(
         id=template_id,
         election=r.get(data, "election", "", str),
         date=str(r.get(data, "date", "", (str, object))),
@@ -380,7 +382,6 @@ def parse_template(data: Any, source: str = "<template>") -> Template:
         form_words=form_words,
         contest=r.get(data, "contest", "", str, template_id),
     )
-    return template
 
 
 def _row_sets(r: _Reader, data: dict, template: Template) -> list[Template]:
