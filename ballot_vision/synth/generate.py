@@ -46,18 +46,6 @@ TRUTH_COLUMNS: tuple[str, ...] = (
     "signature_px", "hidden_squares", "index", "seed", "square_cell_mm", "table_inset_mm",
 )  # fmt: skip
 
-#: Template id -> how often it is photographed (ids not listed: 0.1; the 2023 A5 form: never by default).
-TEMPLATE_WEIGHTS: dict[str, float] = {
-    "kz2021-mazhilis": 0.45,
-    "kz2021-maslikhat-5": 0.15,
-    "kz2021-maslikhat-4": 0.2,
-    "kz2021-maslikhat-3": 0.2,
-    "kz2023-mazhilis-a5": 0.0,
-    # Drawn instead through ROW_SET_SHARE (their own stream: other draws stay as they were).
-    **{tid: 0.0 for tid in ("kz2021-maslikhat-2", "kz2021-maslikhat-3-npk", "kz2021-maslikhat-3-auyl",
-                            "kz2021-maslikhat-4-npk-auyl", "kz2021-maslikhat-4-npk-akzhol")},
-}
-
 #: Share of maslikhat ballots photographed on one of the other row sets (BALLOTS-2021.md:
 #: the People's Party ran in 74 of 216 maslikhats, Auyl in 159, Ak Zhol in 175; by those
 #: shares about a quarter of maslikhats list a set other than the 3-, 4- and 5-party forms
@@ -69,6 +57,17 @@ ROW_SET_WEIGHTS: dict[str, float] = {
     "kz2021-maslikhat-4-npk-auyl": 0.2,
     "kz2021-maslikhat-2": 0.15,
     "kz2021-maslikhat-3-npk": 0.15,
+}
+
+#: Template id -> how often it is photographed (ids not listed: 0.1; the 2023 A5 form: never by default).
+TEMPLATE_WEIGHTS: dict[str, float] = {
+    "kz2021-mazhilis": 0.45,
+    "kz2021-maslikhat-5": 0.15,
+    "kz2021-maslikhat-4": 0.2,
+    "kz2021-maslikhat-3": 0.2,
+    "kz2023-mazhilis-a5": 0.0,
+    # Drawn instead through ROW_SET_SHARE (their own stream: other draws stay as they were).
+    **{tid: 0.0 for tid in ROW_SET_WEIGHTS},
 }
 
 #: A self-selected crowd sample: not the official shares (see BALLOTS-2021.md).
@@ -159,13 +158,14 @@ def plan_photo(index: int, *, seed: int, difficulty: str, templates: Mapping[str
     if difficulty not in PROFILES:
         raise SynthError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}")
     prof = PROFILES[difficulty]
-    r = _rngs(seed, index)["plan"]
+    rngs = _rngs(seed, index)
+    r = rngs["plan"]
     template_weights = {tid: TEMPLATE_WEIGHTS.get(tid, 0.1) for tid in templates}
     plan: dict[str, Any] = {"index": index, "seed": seed, "difficulty": difficulty}
     plan["kind"] = _choice(r, KIND_WEIGHTS)
     plan["template"] = _choice(r, template_weights)
     row_sets = {tid: w for tid, w in ROW_SET_WEIGHTS.items() if tid in templates}
-    rows_rng = _rngs(seed, index)["rowset"]
+    rows_rng = rngs["rowset"]
     if row_sets and templates[plan["template"]].contest == "2021-maslikhat" and rows_rng.random() < ROW_SET_SHARE:
         plan["template"] = _choice(rows_rng, row_sets)
     plan["vote"] = _choice(r, VOTE_WEIGHTS)
