@@ -660,7 +660,6 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     """
     outline_template, outline_reg = fits[0]
     unseen = [i for i, h in enumerate(outline_reg.cell_to_mm) if h is None]
-    unseen_pattern = [h is None for h in outline_reg.cell_to_mm]
     outline_proved = squares_found is not None and bool(unseen) and all(squares_found[i] for i in unseen)
     # A table running out of the photo may have more rows than seen: a larger form is as
     # likely. And a smaller form that holds every row seen is as likely where the table's
@@ -730,8 +729,7 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     confirmed = ballot_words(text, whole=True) >= KEYWORD_MATCH
     if not confirmed and config.ocr.enabled:
         # The title may be out of frame or blurred; the party names sit in the table itself.
-        patch = rectify(bgr, first_reg.photo_to_mm, first_reg.name_cell(0), px_per_mm=OCR_PX_PER_MM)
-        row_text = read_text(_for_ocr(patch), languages=config.ocr.languages).text
+        row_text = read_row(first_reg, 0)
         party_words = tuple(w for o in first_template.options for w in (o.kaz, o.rus) if w) + PARTY_WORDS
         confirmed = _best_keyword(row_text, party_words, whole=True) >= KEYWORD_MATCH
         text += "\n" + row_text
@@ -770,7 +768,7 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     # The marks were scored on the outline's fit: they say which rows matter where the
     # forms left have its rows, placed alike.
     placed_alike = marked is not None and len(siblings[0][0].options) == len(outline_template.options) \
-        and [h is None for h in siblings[0][1].cell_to_mm] == unseen_pattern
+        and [i for i, h in enumerate(siblings[0][1].cell_to_mm) if h is None] == unseen
     needed = {i for i, m in enumerate(marked) if m} if placed_alike else None
     siblings, open_rows = settle_row_set(bgr, siblings, config, read_row=read_row, needed=needed, blurs=blurs)
     template, reg = siblings[0]
