@@ -137,6 +137,16 @@ def test_a_row_of_the_labels_own_text_is_not_taken_for_the_signature_line(tmp_pa
     assert result.signature == Signature.ABSENT
 
 
+def test_a_signature_across_a_curled_rule_is_seen(tmp_path) -> None:
+    """Make eval seed 4210495658, IMG_00490: an upside-down back, its rule bent by the paper
+    and crossed by the signature, came out of Hough in three pieces; the piece kept ran
+    beyond the signature, which was read as absent, without review."""
+    result, truth = read_generated(tmp_path, "signature_across_rule", 490, seed=4210495658, difficulty="normal")
+    assert (truth["kind"], truth["signature"]) == ("back", "present")
+    assert result.decision == Decision.BACK
+    assert result.signature == Signature.PRESENT
+
+
 @pytest.mark.parametrize("blur_px", [14.0, 36.0])  # label unreadable; at 36 px no line is left either
 def test_a_back_too_blurred_to_read_goes_to_review_not_to_not_ballot(tmp_path, blur_px) -> None:
     result, truth = read(tmp_path, "blurred_back", seed=21, kind="back", template="kz2021-mazhilis",
