@@ -400,6 +400,25 @@ def test_a_filled_mark_spilling_over_the_cells_edge_is_a_mark_not_a_finger():
     assert s.visible and s.score == pytest.approx(1.0)
 
 
+def test_a_square_hatched_over_its_border_is_a_mark_not_hidden():
+    """Dense blue hatching over the Nur Otan square ran over its border and on to the
+    column's rule, so no border was found, and the square was read as hidden (make eval
+    seed 4210495658, IMG_00090). The hatching ends within millimetres of the square, where
+    a finger runs on. The fixture is that cell as the register stage rectified it."""
+    from pathlib import Path
+
+    img = cv2.imread(str(Path(__file__).parent / "fixtures" / "cell-filled-over-its-border.png"))
+    s = score_cell(img, option="nur_otan", nominal_square_px=(23, 36, 131, 144), context_px=72).score
+    assert s.visible and s.score >= CONFIG.marks.definite
+
+
+def test_a_square_not_printed_at_all_stays_unseen():
+    """No border and no fill: the row may not be there, or the square torn off."""
+    c = int(CONTEXT_MM * PPM)
+    img = np.full((int(30 * PPM) + 2 * c, int(30 * PPM) + 2 * c, 3), (235, 240, 242), np.uint8)
+    assert not score_in_paper(img, c).visible
+
+
 def test_a_finger_running_out_of_the_cells_surroundings_still_hides_the_square():
     img, c = cell_in_paper()
     # From beyond the surroundings' bottom edge up over the square: a finger and its hand.

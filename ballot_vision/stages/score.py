@@ -502,6 +502,16 @@ def _faint_strokes(rel: np.ndarray, inside: np.ndarray, *, frame: tuple[int, int
     return length(_erase_creases(faint, faint, frame=frame, px_per_mm=px_per_mm))
 
 
+def _broad_shapes(ink: np.ndarray, px_per_mm: float) -> tuple[int, np.ndarray, np.ndarray]:
+    """Connected shapes of ``ink`` broader than any pen stroke, printed border or rule (an
+    opening by a disc ``OCCLUDER_WIDTH_MM`` across): ``cv2.connectedComponentsWithStats``'
+    count, labels and stats."""
+    k = int(round(OCCLUDER_WIDTH_MM * px_per_mm)) | 1
+    broad = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(broad, connectivity=8)
+    return n, labels, stats
+
+
 def _occluded(ink: np.ndarray, px_per_mm: float, *, context_px: int = 0) -> bool:
     """Whether something broad (a finger, a pen lying on the sheet) enters the cell from outside.
 
@@ -517,9 +527,7 @@ def _occluded(ink: np.ndarray, px_per_mm: float, *, context_px: int = 0) -> bool
         hand runs on out of the picture, while a filled mark that spills over the cell's
         edge ends within a few millimetres of its square.
     """
-    k = int(round(OCCLUDER_WIDTH_MM * px_per_mm)) | 1
-    broad = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(broad, connectivity=8)
+    n, labels, stats = _broad_shapes(ink, px_per_mm)
     h, w = ink.shape
     c = context_px
     cell = labels[c:h - c, c:w - c]
@@ -538,6 +546,29 @@ def _occluded(ink: np.ndarray, px_per_mm: float, *, context_px: int = 0) -> bool
         if enters and in_cell >= min_area:
             return True
     return False
+
+
+#: Share of a square's printed area a filled mark must cover for a square whose border
+#: cannot be found to be taken as seen under it.
+FILLED_OVER_SHARE = 0.8
+
+
+def _filled_over(ink: np.ndarray, square_px: tuple[int, int, int, int], px_per_mm: float, *,
+                 context_px: int) -> bool:
+    """Whether broad ink that stays near the square (see :func:`_occluded`) covers it.
+
+    Parameters
+    ----------
+    ink : (M, N) bool ndarray, the cell with ``context_px`` of its surroundings on each side.
+    square_px : (left, top, right, bottom) of the square in the cell (without the context).
+    """
+    n, labels, stats = _broad_shapes(ink, px_per_mm)
+    h, w = ink.shape
+    near = [i for i in range(1, n) if not (stats[i][0] == 0 or stats[i][1] == 0 or stats[i][0] + stats[i][2] == w
+                                          or stats[i][1] + stats[i][3] == h)]
+    left, top, right, bottom = (v + context_px for v in square_px)
+    square = labels[top:bottom, left:right]
+    return bool(square.size) and float(np.isin(square, near).mean()) >= FILLED_OVER_SHARE
 
 
 def _stroke_darkness(gray: np.ndarray, px_per_mm: float) -> np.ndarray:
@@ -670,6 +701,13 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
         # left unread as "hidden": make eval seed 3221853415, IMG_00852).
         visible = not _occluded(_broad_candidates(full_bgr, full_dark, paper_ab, px_per_mm, stroke_darkness),
                                 px_per_mm, context_px=context_px)
+    elif found is None and context_px > 0:
+        # No border where the square should be: a filled mark over it all hides it as well
+        # as a finger does, but ends within millimetres of the square (a square filled
+        # over its border was left unread as "hidden": make eval seed 4210495658, IMG_00090).
+        broad = _broad_candidates(full_bgr, full_dark, paper_ab, px_per_mm, stroke_darkness)
+        visible = _filled_over(broad, nominal_square_px, px_per_mm, context_px=context_px) \
+            and not _occluded(broad, px_per_mm, context_px=context_px)
     return CellImage(
         option=option,
         bgr=cell_bgr,
@@ -791,7 +829,9 @@ def _score_with_search(bgr: np.ndarray, h: np.ndarray, region: Rect, option: str
         return cell
     for fx, fy in SEARCH_SHIFTS:
         candidate = score_at(region.x + fx * region.h, region.y + fy * region.h)
-        if candidate.score.visible and _centred(candidate, px_per_mm):
+        # (A square is looked for around only by its printed border: a fill seen over a
+        # square that is not where the fit puts it may be a neighbour's.)
+        if candidate.score.visible and candidate.frame_px is not None and _centred(candidate, px_per_mm):
             shift = float(np.hypot(fx, fy) * region.h)
             return replace(candidate, score=replace(candidate.score, shift_mm=round(shift, 1)))
     return cell
