@@ -187,30 +187,35 @@ def _traced(dark: np.ndarray, line: _Line, *, darkness: float) -> tuple[_Line, f
     """
     h, w = dark.shape
     max_gap = max(TRACE_STEP_PX, TRACE_GAP * max(h, w))
-    offsets = np.arange(-TRACE_ACROSS_PX, TRACE_ACROSS_PX + 1, dtype=np.float32)
-    u = (line.p1 - line.p0) / max(line.length, 1e-6)
-    normal = np.float32([-u[1], u[0]])
-    turn = np.tan(np.radians(TRACE_TURN_DEG))
+    length = max(line.length, 1e-6)
+    ux, uy = float(line.p1[0] - line.p0[0]) / length, float(line.p1[1] - line.p0[1]) / length
+    nx, ny = -uy, ux
+    turn = float(np.tan(np.radians(TRACE_TURN_DEG)))
     ends = []
     steps = found = 0  # up to the last step that found the rule
-    for end, sign in ((line.p0, -1.0), (line.p1, 1.0)):
-        since = 0
-        step = np.float32(sign * TRACE_STEP_PX) * u
-        point, last, gap, travelled = end.astype(np.float32), end.astype(np.float32), 0.0, 0.0
+    for (ex, ey), sign in (((float(line.p0[0]), float(line.p0[1])), -1.0), ((float(line.p1[0]), float(line.p1[1])), 1.0)):
+        since, gap, travelled = 0, 0.0, 0.0
+        px, py = last = (ex, ey)
         while gap <= max_gap:
-            point, travelled = point + step, travelled + TRACE_STEP_PX
-            across = point[None, :] + offsets[:, None] * normal[None, :]
-            # Only where the rule runs on (nearly) straight from the piece.
-            off_line = np.abs((across - end) @ normal)
-            x, y = np.round(across[:, 0]).astype(int), np.round(across[:, 1]).astype(int)
-            in_photo = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-            if not in_photo.any():
+            px, py, travelled = px + sign * TRACE_STEP_PX * ux, py + sign * TRACE_STEP_PX * uy, travelled + TRACE_STEP_PX
+            best, best_at, in_photo = darkness, None, False
+            for k in range(-TRACE_ACROSS_PX, TRACE_ACROSS_PX + 1):
+                x, y = px + k * nx, py + k * ny
+                xi, yi = int(round(x)), int(round(y))
+                if not (0 <= xi < w and 0 <= yi < h):
+                    continue
+                in_photo = True
+                # Only where the rule runs on (nearly) straight from the piece. (Pixel by
+                # pixel in plain Python: a walk is a few hundred looks of five pixels.)
+                if abs((x - ex) * nx + (y - ey) * ny) <= TRACE_ACROSS_PX + turn * travelled:
+                    value = dark.item(yi, xi)
+                    if value > best:
+                        best, best_at = value, (x, y)
+            if not in_photo:
                 break
-            usable = in_photo & (off_line <= TRACE_ACROSS_PX + turn * travelled)
-            values = np.where(usable, dark[np.clip(y, 0, h - 1), np.clip(x, 0, w - 1)], 0.0)
             since += 1
-            if values.max() > darkness:
-                point = last = across[int(values.argmax())]
+            if best_at is not None:
+                px, py = last = best_at
                 gap, steps, found, since = 0.0, steps + since, found + 1, 0
             else:
                 gap += TRACE_STEP_PX
