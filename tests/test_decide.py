@@ -53,6 +53,13 @@ def test_pencil_and_mark_outside_square_are_flagged():
     assert v.needs_review and Reason.MARK_OUTSIDE_SQUARE in v.reasons
 
 
+def test_a_pencil_dash_a_little_over_half_grey_is_flagged_by_the_shipped_thresholds():
+    """Make eval seed 3145934902 (hard), IMG_00273: a pencil dash, 56 % of its ink grey,
+    was counted as a valid vote for Ak Zhol without review."""
+    v = decide_front(evidence(0.375, 0.0, 0.0, s0={"pencil": 0.562}), CONFIG)
+    assert v.decision == Decision.VOTE and v.needs_review and Reason.PENCIL_SUSPECTED in v.reasons
+
+
 def test_poor_registration_and_blur_send_to_review():
     assert Reason.LOW_CONFIDENCE_REGISTRATION in decide_front(evidence(0.9, 0.0, registration=0.1), CONFIG).reasons
     assert Reason.BLUR in decide_front(evidence(0.9, 0.0, sharpness=1.0), CONFIG).reasons
