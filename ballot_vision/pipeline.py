@@ -165,10 +165,17 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
                                                      confidence=config.confidence.not_ballot,
                                                      reasons=(Reason.NOT_BALLOT,)))
         return None
-    if not identified.confirmed and not any(c.score.visible for c in cells):
+    if not any(c.score.visible for c in cells):
         # Cell-like shapes with no printed square in any of them and no ballot text: not a
         # front we can vouch for (a back's stamp or a background paper); look for a back.
-        return None
+        if not identified.confirmed:
+            return None
+        # With ballot text, it may still be a back's: its label says "ballot", and a close-up
+        # of the signature line with the signature's strokes across it made a two-row
+        # "table" (make eval seed 800942543, IMG_00136). A back's label read there says so.
+        back = read_back(bgr, config)
+        if back.is_back and back.confirmed:
+            return None
     # Scored again unless the chosen form puts the same table in the same place (a form
     # with the same rows, where only the title differs).
     if identified.template.table != template.table or not np.array_equal(identified.registration.photo_to_mm,

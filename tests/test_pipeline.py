@@ -147,6 +147,15 @@ def test_a_signature_across_a_curled_rule_is_seen(tmp_path) -> None:
     assert result.signature == Signature.PRESENT
 
 
+def test_a_close_up_of_a_signed_back_is_a_back_not_a_front(tmp_path) -> None:
+    """Make eval seed 800942543, IMG_00136: the signature's loops across the signature line
+    made a two-row "table" with no square in it, and the label's «бюллетень» confirmed it a
+    ballot: a back read as an unreadable front."""
+    result, truth = read_generated(tmp_path, "signature_close_up", 136, seed=800942543, difficulty="normal")
+    assert (truth["kind"], truth["signature"]) == ("back", "present")
+    assert (result.side, result.decision, result.signature) == (Side.BACK, Decision.BACK, Signature.PRESENT)
+
+
 @pytest.mark.parametrize("blur_px", [14.0, 36.0])  # label unreadable; at 36 px no line is left either
 def test_a_back_too_blurred_to_read_goes_to_review_not_to_not_ballot(tmp_path, blur_px) -> None:
     result, truth = read(tmp_path, "blurred_back", seed=21, kind="back", template="kz2021-mazhilis",
