@@ -156,6 +156,14 @@ def test_a_close_up_of_a_signed_back_is_a_back_not_a_front(tmp_path) -> None:
     assert (result.side, result.decision, result.signature) == (Side.BACK, Decision.BACK, Signature.PRESENT)
 
 
+def test_a_blurred_title_read_as_made_up_words_does_not_name_the_form(tmp_path) -> None:
+    """Make eval seed 800942543, hard, IMG_00192: a blurred Mazhilis overvote whose Kazakh
+    title read as garbage holding «Каласы» was counted on the five-party maslikhat."""
+    result, truth = read_generated(tmp_path, "made_up_form_word", 192, seed=800942543, difficulty="hard")
+    assert truth["template"] == "kz2021-mazhilis"
+    assert result.template == "kz2021-mazhilis" or result.needs_review
+
+
 @pytest.mark.parametrize("blur_px", [14.0, 36.0])  # label unreadable; at 36 px no line is left either
 def test_a_back_too_blurred_to_read_goes_to_review_not_to_not_ballot(tmp_path, blur_px) -> None:
     result, truth = read(tmp_path, "blurred_back", seed=21, kind="back", template="kz2021-mazhilis",

@@ -748,16 +748,24 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
                               confirmed_by=by, restored_by=restored_by)
 
     templates = [t for t, _ in same_rows]
-    order, certain = rank_by_title(text, templates)
+    # Form words are short, everyday words ("city's"), which Tesseract's Kazakh model also
+    # makes up out of a blurred line: only those it was sure of name a form (a blurred
+    # Mazhilis title read as garbage holding «Каласы» was counted on a maslikhat: make eval
+    # seed 800942543, hard, IMG_00192).
+    sure = ocr.confident_text
+    order, certain = rank_by_title(text, templates, form_text=sure)
     extra = more_title_regions(first_template, config.ocr.languages) if config.ocr.enabled else []
     if not certain and extra:
         # The other language's title may survive where the first did not (blur, glare).
-        text += "\n" + read_side_text(bgr, first_template, h, config, regions=extra).text
-        order, certain = rank_by_title(text, templates)
+        more = read_side_text(bgr, first_template, h, config, regions=extra)
+        text, sure = text + "\n" + more.text, sure + "\n" + more.confident_text
+        order, certain = rank_by_title(text, templates, form_text=sure)
     if not certain:
-        # Every read must still agree, by the same margin, with the restored one.
+        # Every read must still agree, by the same margin, with the restored one (whose
+        # title words were read whole: see restored_titles).
         for blur, restored in restored_titles():
-            restored_order, certain = rank_by_title(text + "\n" + restored, templates)
+            restored_order, certain = rank_by_title(text + "\n" + restored, templates,
+                                                    form_text=sure + "\n" + restored)
             if certain:
                 order, restored_by, text = restored_order, blur, text + "\n" + restored
                 break
@@ -883,22 +891,26 @@ TITLE_MARGIN = 0.1
 FORM_WORD_MATCH = 0.95
 
 
-def title_names(text: str, template: Template) -> float:
+def title_names(text: str, template: Template, *, form_text: str | None = None) -> float:
     """How well ``text`` names ``template`` (0–1): its best keyword, or a form word read whole
-    as one word at ``FORM_WORD_MATCH`` or better."""
-    form = _best_keyword(text, template.form_words, whole=True, join=False)
+    as one word at ``FORM_WORD_MATCH`` or better (in ``form_text``, where given)."""
+    form = _best_keyword(text if form_text is None else form_text, template.form_words, whole=True, join=False)
     return max(_best_keyword(text, template.keywords), form if form >= FORM_WORD_MATCH else 0.0)
 
 
-def rank_by_title(text: str, templates: list[Template]) -> tuple[list[Template], bool]:
+def rank_by_title(text: str, templates: list[Template], *,
+                  form_text: str | None = None) -> tuple[list[Template], bool]:
     """Order forms with the same rows by how well the title text names each; and whether it decides.
 
     A form is named by its ``keywords`` or its ``form_words`` (the kind of place in a
     maslikhat's title, "Republic" in the Mazhilis'): a half-legible title often keeps one of
     them. It decides when the best form's words match (``KEYWORD_MATCH``) and the next
     form's clearly less. Form words never confirm a ballot: that is ``keywords``' alone.
+    ``form_text``: where form words are looked for instead of ``text`` (see
+    :func:`choose_template`: the words Tesseract was sure of).
     """
-    scored = sorted(((title_names(text, t), t.id, t) for t in templates), key=lambda x: (-x[0], x[1]))
+    scored = sorted(((title_names(text, t, form_text=form_text), t.id, t) for t in templates),
+                    key=lambda x: (-x[0], x[1]))
     order = [t for _, _, t in scored]
     # Forms of one contest share their title: it only has to tell the contests apart.
     rivals = [score for score, _, t in scored if t.contest != order[0].contest]
