@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,7 @@ from .config import Config, load_config
 from .deblur import blur_hypotheses
 from .ocr import KEYWORD_MATCH
 from .results import Decision, PhotoResult, Reason, Side, Signature
-from .stages.back import read_back
+from .stages.back import BackReading, read_back
 from .stages.sheet import find_sheet
 from .stages.decide import FrontEvidence, decide_front
 from .stages.identify import candidate_fits, choose_template, layout_matches, print_stretch, reads_as_party_row
@@ -82,14 +84,16 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
     bgr : (M, N, 3) uint8 ndarray, upright (EXIF applied).
     """
     config = context.config
+    # Read at most once: the front stage may ask first (see _read_front).
+    back_reading = cache(lambda: read_back(bgr, config))
     observation = locate_table(bgr)
     if observation:
         fits = candidate_fits(observation, context.templates, bgr.shape)
         if fits:
-            front = _read_front(bgr, fits, observation, name=name, context=context)
+            front = _read_front(bgr, fits, observation, name=name, context=context, back_reading=back_reading)
             if front is not None:
                 return front
-    back = read_back(bgr, config)
+    back = back_reading()
     # A ruled column of party names whose squares are out of frame or covered: a front, even
     # where its rules look like a back's signature line on a blank page.
     names_only = not observation and not back.confirmed and reads_as_party_row(bgr, observation.cells, config)
@@ -143,8 +147,12 @@ def analyse(bgr: np.ndarray, *, name: str, context: PipelineContext) -> PhotoRes
 
 
 def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, name: str,
-                context: PipelineContext) -> PhotoResult | None:
-    """Score, identify and decide a located front; None when this is no front after all."""
+                context: PipelineContext, back_reading: Callable[[], BackReading]) -> PhotoResult | None:
+    """Score, identify and decide a located front; None when this is no front after all.
+
+    ``back_reading``: the photo read as a back (see :func:`~ballot_vision.stages.back.read_back`),
+    asked only where the table may be a back's.
+    """
     config = context.config
     template, registration = fits[0]
     cells = score_squares(bgr, registration)
@@ -173,7 +181,7 @@ def _read_front(bgr: np.ndarray, fits: list, observation: TableObservation, *, n
         # With ballot text, it may still be a back's: its label says "ballot", and a close-up
         # of the signature line with the signature's strokes across it made a two-row
         # "table" (make eval seed 800942543, IMG_00136). A back's label read there says so.
-        back = read_back(bgr, config)
+        back = back_reading()
         if back.is_back and back.confirmed:
             return None
     # Scored again unless the chosen form puts the same table in the same place (a form

@@ -502,7 +502,7 @@ def square_beyond(bgr: np.ndarray, registration: Registration) -> bool:
     closing) gives too few rows, and a form with fewer rows fits them; the next row's
     printed square gives the table's true end away.
     """
-    seen = [i for i, h in enumerate(registration.cell_to_mm) if h is not None]
+    seen = registration.seen_rows
     options = registration.template.options
     if not seen:
         return False
@@ -564,7 +564,7 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
     are not the ones the outline says, and how many there are is open).
     """
     template, reg = fits[0]
-    seen = [i for i, h in enumerate(reg.cell_to_mm) if h is not None]
+    seen = reg.seen_rows
     if not seen:
         return fits, RowNames.OPEN
     read_row = read_row or row_reader(bgr, config)
@@ -574,7 +574,7 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
     outline = {id(r) for _, r in outline_placements(fits)}
     choosable = [id(r) in outline for _, r in fits]
     # Every fit registers the same observed rows: its seen rows pair up with ours.
-    their_seen = [[i for i, h in enumerate(r.cell_to_mm) if h is not None] for _, r in fits]
+    their_seen = [r.seen_rows for _, r in fits]
     # A fit's names must match in every row read that named some party: min, not mean.
     agreed = np.ones(len(fits))
     first = 0
@@ -659,7 +659,7 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
         is hidden): only those rows' parties need to be known (see :func:`settle_row_set`).
     """
     outline_template, outline_reg = fits[0]
-    unseen = [i for i, h in enumerate(outline_reg.cell_to_mm) if h is None]
+    unseen = outline_reg.unseen_rows
     outline_proved = squares_found is not None and bool(unseen) and all(squares_found[i] for i in unseen)
     # A table running out of the photo may have more rows than seen: a larger form is as
     # likely. And a smaller form that holds every row seen is as likely where the table's
@@ -776,7 +776,7 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     # The marks were scored on the outline's fit: they say which rows matter where the
     # forms left have its rows, placed alike.
     placed_alike = marked is not None and len(siblings[0][0].options) == len(outline_template.options) \
-        and [i for i, h in enumerate(siblings[0][1].cell_to_mm) if h is None] == unseen
+        and siblings[0][1].unseen_rows == unseen
     needed = {i for i, m in enumerate(marked) if m} if placed_alike else None
     siblings, open_rows = settle_row_set(bgr, siblings, config, read_row=read_row, needed=needed, blurs=blurs)
     template, reg = siblings[0]

@@ -57,6 +57,16 @@ class Registration:
     separator_x: float
     square_column: float | None = None
 
+    @property
+    def seen_rows(self) -> list[int]:
+        """Indices of the rows whose own cells were seen (``cell_to_mm`` not None)."""
+        return [i for i, h in enumerate(self.cell_to_mm) if h is not None]
+
+    @property
+    def unseen_rows(self) -> list[int]:
+        """Indices of the rows placed by the table's fit alone."""
+        return [i for i, h in enumerate(self.cell_to_mm) if h is None]
+
     def homography_for(self, index: int) -> np.ndarray:
         local = self.cell_to_mm[index]
         return local if local is not None else self.photo_to_mm

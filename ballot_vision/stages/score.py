@@ -512,6 +512,13 @@ def _broad_shapes(ink: np.ndarray, px_per_mm: float) -> tuple[int, np.ndarray, n
     return n, labels, stats
 
 
+def _reaches_edge(stat: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """Whether a shape (one row of ``cv2.connectedComponentsWithStats``' stats) touches the
+    edge of an image of ``shape``."""
+    x, y, bw, bh = (int(v) for v in stat[:4])
+    return x == 0 or y == 0 or x + bw == shape[1] or y + bh == shape[0]
+
+
 def _occluded(ink: np.ndarray, px_per_mm: float, *, context_px: int = 0) -> bool:
     """Whether something broad (a finger, a pen lying on the sheet) enters the cell from outside.
 
@@ -533,9 +540,7 @@ def _occluded(ink: np.ndarray, px_per_mm: float, *, context_px: int = 0) -> bool
     cell = labels[c:h - c, c:w - c]
     min_area = OCCLUDER_AREA_MM2 * px_per_mm * px_per_mm
     for i in range(1, n):
-        x, y, bw, bh, _ = stats[i]
-        reaches_out = x == 0 or y == 0 or x + bw == w or y + bh == h
-        if not reaches_out:
+        if not _reaches_edge(stats[i], ink.shape):
             continue
         if c == 0:
             in_cell, enters = stats[i][4], True
@@ -563,9 +568,7 @@ def _filled_over(ink: np.ndarray, square_px: tuple[int, int, int, int], px_per_m
     square_px : (left, top, right, bottom) of the square in the cell (without the context).
     """
     n, labels, stats = _broad_shapes(ink, px_per_mm)
-    h, w = ink.shape
-    near = [i for i in range(1, n) if not (stats[i][0] == 0 or stats[i][1] == 0 or stats[i][0] + stats[i][2] == w
-                                          or stats[i][1] + stats[i][3] == h)]
+    near = [i for i in range(1, n) if not _reaches_edge(stats[i], ink.shape)]
     left, top, right, bottom = (v + context_px for v in square_px)
     square = labels[top:bottom, left:right]
     return bool(square.size) and float(np.isin(square, near).mean()) >= FILLED_OVER_SHARE
