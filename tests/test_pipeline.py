@@ -514,3 +514,25 @@ def test_a_printed_side_inside_a_square_found_at_the_others_size_is_no_mark_coun
     assert right or result.needs_review, (result.decision, result.reasons)
     if result.decision == Decision.OVERVOTE:
         assert Reason.SQUARE_BORDER_DOUBTFUL in result.reasons
+
+
+@pytest.mark.parametrize("index,template,party", [
+    (253, "kz2021-maslikhat-4-npk-akzhol", "nur_otan"),
+    (609, "kz2021-maslikhat-4-npk-akzhol", "npk"),
+])
+def test_a_vote_on_a_maslikhat_whose_row_names_blur_hid_is_read_by_their_ink(tmp_path, monkeypatch, index,
+                                                                             template, party) -> None:
+    """Motion-blurred maslikhat ballots (make eval seed 800942543): the row voted in
+    might hold another party on another form of the contest, and no row's name could
+    be read, so each went to review as template_ambiguous (on the form first in line, the
+    four-party one listing Auyl, the first would have been counted for Auyl, the second
+    for Nur Otan). The rows' ink says which form it is."""
+    result, truth = read_generated(tmp_path, "blurred", index, seed=800942543, difficulty="normal")
+    assert (truth["template"], truth["party"]) == (template, party) and truth["blur"].startswith("motion")
+    assert (result.decision, result.party) == (Decision.VOTE, party)
+    assert not result.needs_review, result.reasons
+
+    import ballot_vision.stages.identify as identify
+    monkeypatch.setattr(identify, "forms_by_name_ink", lambda ink, templates: list(range(len(templates))))
+    result, _ = read_generated(tmp_path, "unread", index, seed=800942543, difficulty="normal")
+    assert result.needs_review and Reason.TEMPLATE_AMBIGUOUS in result.reasons

@@ -24,6 +24,7 @@ from ..ocr import (KEYWORD_MATCH, MIN_WINDOW_SHARE, NOTHING_LEGIBLE, READABLE_LE
                    keyword_score, normalise, read_text)
 from ..templates import Option, Rect, Template
 from .locate import TableObservation
+from .name_ink import forms_by_name_ink, name_ink
 from .register import (Registration, RegisterFailure, first_row_candidates, name_cell, plausible_column, rectify,
                        register)
 from .score import score_option
@@ -836,6 +837,11 @@ def settle_row_set(bgr: np.ndarray, fits: list[tuple[Template, Registration]], c
                 break
         if kept:
             alive = [k for k in alive if fits[k][0].options[index].id in kept]
+    if len(alive) > 1 and (needed is None or needed.intersection(differing(alive))):
+        # Names too blurred to read still hold their print: a long name's row is darker
+        # (see name_ink).
+        ink = name_ink(bgr, reg)
+        alive = [alive[i] for i in forms_by_name_ink(ink, [fits[k][0] for k in alive])]
     kept_fits = [fits[k] for k in alive]
     return kept_fits, tuple(kept_fits[0][0].options[i].id for i in differing(alive))
 
