@@ -536,3 +536,13 @@ def test_a_vote_on_a_maslikhat_whose_row_names_blur_hid_is_read_by_their_ink(tmp
     monkeypatch.setattr(identify, "forms_by_name_ink", lambda ink, templates: list(range(len(templates))))
     result, _ = read_generated(tmp_path, "unread", index, seed=800942543, difficulty="normal")
     assert result.needs_review and Reason.TEMPLATE_AMBIGUOUS in result.reasons
+
+
+def test_a_row_of_the_label_blurred_into_a_line_is_not_taken_for_the_signature_line(tmp_path) -> None:
+    """A defocused, tilted unsigned back (make eval seed 2696187484, IMG_00416): the label's
+    Russian row, longer than the signature line under it, was taken for the line, and its
+    Kazakh row above it for a signature: counted as signed without review."""
+    result, truth = read_generated(tmp_path, "back", 416, seed=2696187484, difficulty="normal")
+    assert truth["kind"] == "back" and truth["signature"] == "absent"
+    assert result.decision == Decision.BACK
+    assert result.signature == Signature.ABSENT or result.needs_review, (result.signature, result.reasons)

@@ -359,6 +359,34 @@ def label_groups(text: str) -> int:
                default=0)
 
 
+#: Another line this close beyond a candidate (line lengths, on its page's side), nearly
+#: parallel and about as long, makes the candidate a row of the label's own print, blurred into a line, with
+#: the signature line under it: the label's other row above it would read as a signature.
+RULE_BEYOND = (0.02, 0.25)
+RULE_BEYOND_ANGLE_DEG = 5.0
+#: ...and at least this share of its length: a signature's long stroke under the line is not.
+RULE_BEYOND_LENGTH = 0.7
+
+
+def _rule_beyond(line: _Line, flip: bool, others: list[_Line]) -> bool:
+    """Whether one of ``others`` runs along ``line`` just beyond it, on its page's side (see
+    ``RULE_BEYOND``): the line is then no signature line, whatever lies above it."""
+    p0, p1 = (line.p1, line.p0) if flip else (line.p0, line.p1)
+    u = (p1 - p0) / line.length
+    n = np.array([-u[1], u[0]])  # towards the page, as in _strip
+    for other in others:
+        if other is line or other.length < RULE_BEYOND_LENGTH * line.length:
+            continue
+        v = (other.p1 - other.p0) / other.length
+        if abs(float(np.dot(u, v))) < np.cos(np.radians(RULE_BEYOND_ANGLE_DEG)):
+            continue
+        middle = (other.p0 + other.p1) / 2 - p0
+        along, across = float(np.dot(middle, u)) / line.length, float(np.dot(middle, n)) / line.length
+        if RULE_BEYOND[0] < across <= RULE_BEYOND[1] and -0.1 <= along <= 1.1:
+            return True
+    return False
+
+
 def _margin_is_blank(bgr: np.ndarray, line: _Line, flip: bool) -> bool:
     """Below the signature line lies the page's bottom margin; below a row of text, more text."""
     return _ink_share(bgr, line, along=(0.0, 1.0), across=(0.06, 0.2), flip=flip) <= BLANK_PAGE_INK
@@ -451,6 +479,12 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
                 ocr = read_text(label, languages=languages)
                 best_ballot = max(best_ballot, keyword_score(ocr.text, "БЮЛЛЕТЕНЬ"))
                 if is_signature_label(ocr.text):
+                    if _rule_beyond(line, flip, [c for c, _ in candidates]):
+                        # A row of the label's print blurred into a line, the signature line
+                        # under it (make eval seed 2696187484, IMG_00416: the label's other
+                        # row, above it, read as a signature): that line is tried next.
+                        label_row = label_row or ocr.text
+                        break
                     # The label is there, but a "line" with print beyond it may be a row of the
                     # label's own text (or another paper's), and what lies above it is no signature.
                     signature = (_signature(bgr, line, flip) if not smeared and _margin_is_blank(bgr, line, flip)
