@@ -546,3 +546,13 @@ def test_a_row_of_the_label_blurred_into_a_line_is_not_taken_for_the_signature_l
     assert truth["kind"] == "back" and truth["signature"] == "absent"
     assert result.decision == Decision.BACK
     assert result.signature == Signature.ABSENT or result.needs_review, (result.signature, result.reasons)
+
+
+def test_a_signature_line_too_short_in_the_photo_to_judge_leaves_the_signature_unknown(tmp_path) -> None:
+    """An unsigned back mostly out of frame on a pile of papers (make eval seed 2696187484,
+    hard, IMG_00239): 94 px of its line were seen in a 1280-px photo, and the label's own
+    row lay within the short line's signature window: counted as signed without review."""
+    result, truth = read_generated(tmp_path, "back", 239, seed=2696187484, difficulty="hard")
+    assert truth["kind"] == "back" and truth["signature"] == "absent"
+    assert result.decision == Decision.BACK
+    assert result.signature == Signature.ABSENT or result.needs_review, (result.signature, result.reasons)

@@ -60,6 +60,12 @@ JOIN_BEND = 0.03
 MIN_LINE_FRACTION = 0.05
 #: Pen stroke length along the line, as a share of the line's length, for present/absent.
 SIGNATURE_PRESENT = 0.45
+#: A signature is judged only along a line at least this share of the photo's long side:
+#: where the window above a shorter one is a few pixels tall, the label's own print comes
+#: into it (a back mostly out of frame, 94 px of its line seen in a 1280-px photo, was read
+#: as signed: make eval seed 2696187484, hard, IMG_00239). On 1,491 backs of 8 stored sets
+#: this left 2 signatures unknown, 1 of them that one.
+SIGNATURE_LINE_FRACTION = 0.1
 SIGNATURE_ABSENT = 0.12
 #: Resolution of the rectified strips: the line becomes this many pixels long (label
 #: capitals of about 2.3 mm on a ~120 mm line come out about 20 px tall).
@@ -488,7 +494,7 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
                     # The label is there, but a "line" with print beyond it may be a row of the
                     # label's own text (or another paper's), and what lies above it is no signature.
                     signature = (_signature(bgr, line, flip) if not smeared and _margin_is_blank(bgr, line, flip)
-                                 else Signature.UNKNOWN)
+                                 and line.length >= SIGNATURE_LINE_FRACTION * max(bgr.shape[:2]) else Signature.UNKNOWN)
                     if signature == Signature.PRESENT and _strokes_are_label(bgr, line, flip, config):
                         # Print, not a signature: the rule itself may be the next line tried.
                         label_row = label_row or ocr.text
