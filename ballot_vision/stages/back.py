@@ -60,13 +60,13 @@ JOIN_BEND = 0.03
 MIN_LINE_FRACTION = 0.05
 #: Pen stroke length along the line, as a share of the line's length, for present/absent.
 SIGNATURE_PRESENT = 0.45
+SIGNATURE_ABSENT = 0.12
 #: A signature is judged only along a line at least this share of the photo's long side:
 #: where the window above a shorter one is a few pixels tall, the label's own print comes
 #: into it (a back mostly out of frame, 94 px of its line seen in a 1280-px photo, was read
 #: as signed: make eval seed 2696187484, hard, IMG_00239). On 1,491 backs of 8 stored sets
 #: this left 2 signatures unknown, 1 of them that one.
 SIGNATURE_LINE_FRACTION = 0.1
-SIGNATURE_ABSENT = 0.12
 #: Resolution of the rectified strips: the line becomes this many pixels long (label
 #: capitals of about 2.3 mm on a ~120 mm line come out about 20 px tall).
 STRIP_LINE_PX = 1100
@@ -301,12 +301,18 @@ def _on_paper(gray: np.ndarray, colour: np.ndarray, line: _Line) -> bool:
     return max(side_chroma) <= PAPER_CHROMA
 
 
+def _frame(line: _Line, flip: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The line's frame: its start, the unit vector along it and the one "down" from it
+    (towards the page below a signature line); ``flip`` turns it upside down."""
+    p0, p1 = (line.p1, line.p0) if flip else (line.p0, line.p1)
+    u = (p1 - p0) / line.length
+    return p0, u, np.array([-u[1], u[0]], dtype=np.float32)
+
+
 def _strip(bgr: np.ndarray, line: _Line, *, along: tuple[float, float], across: tuple[float, float],
            flip: bool, line_px: int = STRIP_LINE_PX) -> np.ndarray:
     """Rectify a strip in the line's frame; units are line lengths. ``flip`` reads it upside down."""
-    p0, p1 = (line.p1, line.p0) if flip else (line.p0, line.p1)
-    u = (p1 - p0) / line.length
-    n = np.array([-u[1], u[0]], dtype=np.float32)  # "down" in the line's frame
+    p0, u, n = _frame(line, flip)
     w = int((along[1] - along[0]) * line_px)
     h = int((across[1] - across[0]) * line_px)
     origin = p0 + u * along[0] * line.length + n * across[0] * line.length
@@ -377,9 +383,7 @@ RULE_BEYOND_LENGTH = 0.7
 def _rule_beyond(line: _Line, flip: bool, others: list[_Line]) -> bool:
     """Whether one of ``others`` runs along ``line`` just beyond it, on its page's side (see
     ``RULE_BEYOND``): the line is then no signature line, whatever lies above it."""
-    p0, p1 = (line.p1, line.p0) if flip else (line.p0, line.p1)
-    u = (p1 - p0) / line.length
-    n = np.array([-u[1], u[0]])  # towards the page, as in _strip
+    p0, u, n = _frame(line, flip)
     for other in others:
         if other is line or other.length < RULE_BEYOND_LENGTH * line.length:
             continue

@@ -7,7 +7,7 @@ darkness summed over a name cell stays what the print put there, and that grows 
 name's length (letters, in both languages), whatever the typeface. Auyl's names hold 89
 letters, Nur Otan's 28, so a blurred row still says which of the two it is. How fast ink
 grows with length depends on how the printer set long names (smaller, to fit the cell),
-so each photo's own rows fit it (see :func:`fit_residuals`).
+so each photo's own rows fit it (see :func:`fit_name_lengths`).
 
 The evidence is used only where it is strong: the rows measured must follow one form's
 name lengths closely (:data:`MAX_FIT_RMS`: a fold across a name, a finger or print that
@@ -26,7 +26,7 @@ import numpy as np
 from ..imaging import paper_level, to_gray
 from ..ocr import normalise
 from ..templates import Option, Rect, Template
-from .register import Registration, rectify
+from .register import Registration, in_photo, rectify
 
 #: Resolution the name cells are measured at: letters need not be legible, only their ink.
 INK_PX_PER_MM = 4.0
@@ -40,7 +40,7 @@ NOISE_SIGMA_MM = 0.75
 MIN_INK = 0.002
 #: At least this many rows measured: a scale is fitted, and what is left must still test it.
 MIN_ROWS = 3
-#: Range of the exponent of name length that ink follows (see :func:`fit_residuals`).
+#: Range of the exponent of name length that ink follows (see :func:`fit_name_lengths`).
 LENGTH_EXPONENT = (0.3, 1.2)
 #: The best form's RMS residual, in natural-log units of ink (0.15: within about 16 % a
 #: row), at most: beyond it the rows do not follow name lengths at all.
@@ -70,17 +70,11 @@ def name_ink(bgr: np.ndarray, registration: Registration) -> np.ndarray:
     ink : (R,) float ndarray, one per option of the registration's template; NaN where not
         measured. Unitless (0 blank paper, 1 solid black).
     """
-    template = registration.template
-    h, w = bgr.shape[:2]
-    to_photo = np.linalg.inv(registration.photo_to_mm)
-    ink = np.full(len(template.options), np.nan)
+    ink = np.full(len(registration.template.options), np.nan)
     pad = RULE_MARGIN_MM
     for index in registration.seen_rows:
         cell = registration.name_cell(index)
-        corners = np.array([[cell.x, cell.y, 1], [cell.x2, cell.y, 1], [cell.x2, cell.y2, 1], [cell.x, cell.y2, 1]],
-                           dtype=float) @ to_photo.T
-        xy = corners[:, :2] / corners[:, 2:]
-        if not np.all((xy >= 0) & (xy < [w, h])):
+        if not in_photo(cell, registration.photo_to_mm, bgr.shape):
             continue
         inner = Rect(cell.x + pad, cell.y + pad, cell.w - 2 * pad, cell.h - 2 * pad)
         # Measured with paper all round it: the level is known at the cell's edges, and a
@@ -99,6 +93,11 @@ def name_ink(bgr: np.ndarray, registration: Registration) -> np.ndarray:
         dark = (1.0 - patch.astype(np.float32) / level)[m:patch.shape[0] - m, m:patch.shape[1] - m]
         ink[index] = float(dark.mean())
     return ink
+
+
+def _measured(ink: np.ndarray) -> np.ndarray:
+    """(R,) bool: the rows whose ink was measured (NaN compares false)."""
+    return ink > MIN_INK
 
 
 @dataclass(frozen=True)
@@ -131,7 +130,7 @@ def fit_name_lengths(ink: np.ndarray, templates: list[Template]) -> list[LengthF
     -------
     fits : one per template; None where fewer than ``MIN_ROWS`` rows were measured.
     """
-    rows = np.isfinite(ink) & (np.nan_to_num(ink) > MIN_INK)
+    rows = _measured(ink)
     if rows.sum() < MIN_ROWS:
         return None
     measured = np.log(ink[rows])
@@ -158,7 +157,7 @@ def forms_by_name_ink(ink: np.ndarray, templates: list[Template]) -> list[int]:
     fits = fit_name_lengths(ink, templates)
     if fits is None or len(templates) < 2:
         return everything
-    measured = int(np.sum(np.isfinite(ink) & (np.nan_to_num(ink) > MIN_INK)))
+    measured = int(_measured(ink).sum())
     best = min(fits, key=lambda f: f.sse)
     low, high = LENGTH_EXPONENT
     # (Rows of nearly the same ink, a flat fit, would leave every form's residuals small.)

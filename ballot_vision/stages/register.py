@@ -183,6 +183,15 @@ def _corners(rect: Rect) -> np.ndarray:
     return np.float32([[rect.x, rect.y], [rect.x2, rect.y], [rect.x2, rect.y2], [rect.x, rect.y2]])
 
 
+def in_photo(region_mm: Rect, photo_to_mm: np.ndarray, image_shape: tuple[int, ...], *,
+             margin_px: int = 0) -> bool:
+    """Whether a template region's four corners fall in the photo, at least ``margin_px``
+    pixels in from its edges."""
+    height, width = image_shape[:2]
+    px = cv2.perspectiveTransform(_corners(region_mm).reshape(-1, 1, 2), np.linalg.inv(photo_to_mm)).reshape(-1, 2)
+    return bool(np.all((px >= margin_px) & (px <= np.array([width, height]) - 1 - margin_px)))
+
+
 def register(observation: TableObservation, template: Template, *, first_row: int,
              image_shape: tuple[int, ...]) -> Registration | RegisterFailure:
     """Fit the observation's rows to the template, the first seen row being ``first_row``.
@@ -233,15 +242,10 @@ def register(observation: TableObservation, template: Template, *, first_row: in
 
 def _finish(template: Template, h: np.ndarray, cell_to_mm: list[np.ndarray | None], *, residual_mm: float,
             image_shape: tuple[int, ...], separator_x: float, square_column: float | None) -> Registration:
-    inverse = np.linalg.inv(h)
-    height, width = image_shape[:2]
-    visible = []
-    for option in template.options:
-        square = printed_square(template, option, separator_x=separator_x)
-        corners = _corners(square.grown(VISIBLE_MARGIN_MM, VISIBLE_MARGIN_MM)).reshape(-1, 1, 2)
-        px = cv2.perspectiveTransform(corners, inverse).reshape(-1, 2)
-        inside = (px[:, 0] >= 1) & (px[:, 0] <= width - 2) & (px[:, 1] >= 1) & (px[:, 1] <= height - 2)
-        visible.append(bool(inside.all()))
+    visible = [in_photo(printed_square(template, option, separator_x=separator_x).grown(VISIBLE_MARGIN_MM,
+                                                                                         VISIBLE_MARGIN_MM),
+                        h, image_shape, margin_px=1)
+               for option in template.options]
     seen = sum(1 for c in cell_to_mm if c is not None)
     quality = float(np.exp(-residual_mm / RESIDUAL_SCALE_MM)) * (0.6 + 0.4 * seen / len(template.options))
     return Registration(
