@@ -156,6 +156,18 @@ def test_a_close_up_of_a_signed_back_is_a_back_not_a_front(tmp_path) -> None:
     assert (result.side, result.decision, result.signature) == (Side.BACK, Decision.BACK, Signature.PRESENT)
 
 
+def test_a_soft_shadow_in_a_square_does_not_turn_its_side_into_a_mark(tmp_path) -> None:
+    """Make eval seed 1187032269, IMG_00195: a shadow over a blank Auyl square widened its
+    left side, and darkened its inside past the level at which the side's inner edge is
+    sought; the side's inner part, left inside the square, read as a 15 mm stroke, and a
+    vote for the People's Party was decided an overvote without review."""
+    result, truth = read_generated(tmp_path, "shadowed_square", 195, seed=1187032269, difficulty="normal")
+    assert (truth["expected_decision"], truth["party"]) == ("vote", "npk") and float(truth["shadow"]) > 0.4
+    scores = {s.option: s.score for s in result.squares}
+    assert scores["auyl"] < CONTEXT.config.marks.marginal, scores
+    assert (result.decision, result.party) == (Decision.VOTE, "npk") or result.needs_review
+
+
 def test_a_blurred_title_read_as_made_up_words_does_not_name_the_form(tmp_path) -> None:
     """Make eval seed 800942543, hard, IMG_00192: a blurred Mazhilis overvote whose Kazakh
     title read as garbage holding «Каласы» was counted on the five-party maslikhat."""
