@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import cv2
 import numpy as np
 import pytest
 
 from ballot_vision.stages.locate import RowCells, TableObservation
+from ballot_vision.stages import register as register_module
 from ballot_vision.stages.register import register
 from ballot_vision.templates import load_templates
 
@@ -56,3 +60,41 @@ def test_a_rule_near_the_design_or_implausibly_placed_keeps_the_templates(separa
                    first_row=0, image_shape=(2000, 2000))
     assert reg.separator_x == 168
     assert reg.square_column == pytest.approx((198 - separator) / 30, abs=1e-3)
+
+
+MASLIKHAT_2 = load_templates()["kz2021-maslikhat-2"]
+
+
+def slanted(observation: TableObservation, perspective: float) -> TableObservation:
+    """The same cells photographed at a slant: a projective warp, the far side smaller."""
+    warp = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [perspective, perspective / 2, 1.0]])
+
+    def moved(quad: np.ndarray) -> np.ndarray:
+        return cv2.perspectiveTransform(quad.reshape(-1, 1, 2).astype(np.float32), warp).reshape(-1, 2)
+
+    return replace(observation, rows=tuple(RowCells(moved(r.name_quad), moved(r.square_quad))
+                                           for r in observation.rows))
+
+
+def test_a_two_row_form_seen_at_a_slant_is_not_a_misfit(monkeypatch) -> None:
+    """Two rows are too few for a homography to map beyond them, so the form is fitted
+    affine; where they are all the form has, the perspective left over is no misfit (make
+    eval seed 1187032269, IMG_00194: a sharp two-row ballot sent to review as
+    low_confidence_registration)."""
+    observation = slanted(printed_table(x0=12, x1=198, separator=168, top=108, row_h=30, rows=2,
+                                        px_per_mm=6.0, angle_deg=3.0), 2e-4)
+    reg = register(observation, MASLIKHAT_2, first_row=0, image_shape=(3000, 3000))
+    assert reg.quality >= 0.7 and reg.residual_mm < 1.5
+    # The affine fit alone leaves it below the review threshold (0.55).
+    monkeypatch.setattr(register_module, "PERSPECTIVE_RESIDUAL_MM", -1.0)
+    affine = register(observation, MASLIKHAT_2, first_row=0, image_shape=(3000, 3000))
+    assert affine.quality < 0.55
+
+
+def test_two_rows_that_do_not_fit_the_form_are_not_fitted_by_perspective() -> None:
+    """A homography can move the rule between a row's cells anywhere: cells far off the
+    form's stay a misfit (the rule at 120 mm against 168, too far to be a printer's)."""
+    observation = slanted(printed_table(x0=12, x1=198, separator=120, top=108, row_h=30, rows=2,
+                                        px_per_mm=6.0, angle_deg=3.0), 2e-4)
+    reg = register(observation, MASLIKHAT_2, first_row=0, image_shape=(3000, 3000))
+    assert reg.residual_mm > 20 and reg.quality < 0.01
