@@ -46,6 +46,7 @@ class ReviewPolicy:
     min_sharpness: float
     min_sharpness_blank: float
     max_blur_mm_blank: float
+    max_blur_mm_vote_faint: float
     max_edge_width_not_ballot: float
     max_sheet_blur_mm_not_ballot: float
     max_glare: float

@@ -169,13 +169,29 @@ def test_a_vote_through_blur_with_faint_lines_in_another_square_goes_to_review()
     """Blur washes a second pen mark down to faint lines: the vote may be an overvote
     (make eval seed 3221853415, IMG_00628: a defocused cross scored 0.10, faint 0.82)."""
     faint = CONFIG.marks.faint
-    soft = dict(blur_mm=CONFIG.review.max_blur_mm_blank + 0.5)
+    soft = dict(blur_mm=1.50, sharpness=18.7)  # that photo's
     held = decide_front(evidence(0.39, 0.097, 0.0, s1={"faint": 0.82}, **soft), CONFIG)
     assert held.decision == Decision.VOTE and held.party == "p0"
     assert held.needs_review and Reason.FAINT_MARK in held.reasons
+    # Either measure of the blur alone is enough.
+    for alone in (dict(blur_mm=1.50, sharpness=400.0), dict(blur_mm=0.5, sharpness=18.7)):
+        assert Reason.FAINT_MARK in decide_front(evidence(0.39, 0.097, 0.0, s1={"faint": 0.82}, **alone),
+                                                 CONFIG).reasons, alone
     # The voted square's own faint lines (the mark's blurred edges) are no second mark.
     own = decide_front(evidence(0.9, 0.0, 0.0, s0={"faint": faint + 0.5}, **soft), CONFIG)
     assert not own.needs_review
+
+
+def test_a_vote_on_a_sharp_grainy_photo_is_not_held_for_noise_in_another_square():
+    """Edges spread 0.9-1.2 mm on a sharp chat photo (its pixels are that coarse) wash no pen
+    stroke out; the faint lines beside its vote were the sensor's grain (make eval seed
+    2290483117, IMG_00598: faint 0.65 in a blank square, blur_mm 0.94, sharpness 116)."""
+    grainy = dict(blur_mm=0.94, sharpness=116.0)
+    vote = decide_front(evidence(0.9, 0.0, 0.0, s1={"faint": 0.65}, **grainy), CONFIG)
+    assert (vote.decision, vote.party, vote.needs_review) == (Decision.VOTE, "p0", False), vote.reasons
+    # A blank on the same photo is still held: blur of 0.9 mm erases a pencil line.
+    blank = decide_front(evidence(0.0, 0.0, 0.0, s1={"faint": 0.65}, **grainy), CONFIG)
+    assert blank.needs_review and Reason.FAINT_MARK in blank.reasons
 
 
 def test_a_blank_through_spread_edges_goes_to_review_even_when_noise_makes_it_look_sharp():

@@ -137,10 +137,14 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
     if blurred_blank and Reason.BLUR not in reasons:
         reasons.append(Reason.BLUR)
     # A light pencil or a dry pen can stay below the stroke threshold: a blank whose
-    # squares hold long faint lines may be a missed vote; and through blur, a vote with
-    # them in another square a missed second mark (a defocused cross read 0.10 beside a
-    # vote, counted as that vote: make eval seed 3221853415, IMG_00628).
-    faint_unmarked = (decision == Decision.BLANK or (decision == Decision.VOTE and blurred)) and any(
+    # squares hold long faint lines may be a missed vote; and through blur heavy enough to
+    # wash a pen stroke out, a vote with them in another square a missed second mark (a
+    # defocused cross read 0.10 beside a vote, counted as that vote: make eval seed
+    # 3221853415, IMG_00628). Lighter blur leaves a pen stroke a stroke; what faint lines
+    # it shows on a sharp, grainy photo are sensor noise.
+    washed_out = (evidence.sharpness is not None and evidence.sharpness < config.review.min_sharpness_blank) \
+        or (evidence.blur_mm is not None and evidence.blur_mm > config.review.max_blur_mm_vote_faint)
+    faint_unmarked = (decision == Decision.BLANK or (decision == Decision.VOTE and washed_out)) and any(
         s.faint >= marks.faint for s in visible if s not in marked)
     if faint_unmarked:
         reasons.append(Reason.FAINT_MARK)
