@@ -287,6 +287,8 @@ NUR_OTAN_READ = "«Миг Оғап» партиясы Партия «Миг Оғ
 NPK_READ = "қазақстан халық партиясы Іародная партия Казахстана"
 AK_ZHOL_READ = "ққ жол» Қазақстанның демократиялық партиясы мократическая партия Казахстана «Ак жол»"
 ADAL_READ = "М.» саяси партиясы ическая партия «АПА»"
+AUYL_READ = "«Ауыл» халықтық-демократиялық патриоттық партиясы Народно-демократическая патриотическая партия «Ауыл»"
+AK_ZHOL_SHARED_READ = "“Ақ жоп» Қазақстанның демократиялық партиясы Демхсатихосғаһ пәолея Казаястана е/к жал»"
 #: A defocused Ak Zhol ballot's first row (make eval seed 1006140169, IMG_00100): read
 #: leniently, two of the People's Party's four words are in it.
 BLURRED_READ = "ҚАЗ Ста Ден ҚА ФОН УАТЫ СҰ ЫТ адан ео АҚСУ А ықыы а ИМТАДЫАР Зан Ары ааа Рд2 мал ЫҒа3хут ХОАҒУУ ҰСАП"
@@ -295,6 +297,13 @@ BLURRED_READ = "ҚАЗ Ста Ден ҚА ФОН УАТЫ СҰ ЫТ адан е�
 @pytest.mark.parametrize(("text", "candidates", "expected"), [
     (NPK_READ, {"npk", "nur_otan"}, {"npk"}),
     (AK_ZHOL_READ, {"auyl", "ak_zhol", "nur_otan"}, {"ak_zhol"}),
+    # Half of Ak Zhol's words and half of the People's Party's (their names share «Қазақстан»,
+    # «Казахстана»), «демократиялық» only Ak Zhol's (make eval seeds 2290483117, IMG_00587,
+    # and 1187032269, IMG_00509: votes left in review).
+    (AK_ZHOL_SHARED_READ, {"auyl", "ak_zhol", "nur_otan"}, {"ak_zhol"}),
+    ("Қазақстанның демократиялық партиясы схамт-арта» Юәзазстаны <Ағ жоғ»", {"auyl", "ak_zhol", "nur_otan"},
+     {"ak_zhol"}),
+    (AUYL_READ, {"auyl", "ak_zhol", "nur_otan"}, {"auyl"}),
     # Nur Otan's Latin letters are never read, but a legible name without the others' words is its.
     (NUR_OTAN_READ, {"npk", "nur_otan"}, {"nur_otan"}),
     (NUR_OTAN_READ, {"auyl", "ak_zhol", "nur_otan"}, {"nur_otan"}),

@@ -860,8 +860,10 @@ def row_party(text: str, candidates: set[str], parties: dict[str, Option]) -> se
 
     The name may be proof: a party's words read whole (``ROW_NAME_MATCH`` of them, at least
     ``ROW_NAME_WORDS``), by ``ROW_NAME_MARGIN`` more than any other party's, *all* the
-    contest's parties weighed (the People's Party's words "Қазақстан", "Казахстана" are
-    Ak Zhol's too, and garbled text matches pieces of every name). A party named that
+    contest's parties weighed (garbled text matches pieces of every name), or, against a
+    party whose name shares words with its own (the People's Party's "Қазақстан",
+    "Казахстана" are Ak Zhol's too), with a word only its name has read whole and none only
+    the other's (see :func:`_told_apart`). A party named that
     is no candidate (the fit put another row here) proves nothing. Or the name was legible
     (``LEGIBLE_PARTY_WORDS``), holds no piece of any other party's words, and none of some
     candidates' words in Cyrillic letters: those are out.
@@ -869,11 +871,16 @@ def row_party(text: str, candidates: set[str], parties: dict[str, Option]) -> se
     as «Миг Оғап».
     """
     whole = {pid: _words_found(text, option, whole=True) for pid, option in parties.items()}
-    ranked = sorted(whole, key=lambda pid: -whole[pid])
-    best, runner_up = whole[ranked[0]], whole[ranked[1]] if len(ranked) > 1 else 0.0
-    words_whole = round(best * len(_distinctive_words(parties[ranked[0]])))
-    if best >= ROW_NAME_MATCH and words_whole >= ROW_NAME_WORDS and best - runner_up >= ROW_NAME_MARGIN:
-        return {ranked[0]} & candidates
+
+    def named(pid: str) -> bool:
+        if whole[pid] < ROW_NAME_MATCH or round(whole[pid] * len(_distinctive_words(parties[pid]))) < ROW_NAME_WORDS:
+            return False
+        return all(whole[pid] - whole[other] >= ROW_NAME_MARGIN or _told_apart(text, parties[pid], parties[other])
+                   for other in parties if other != pid)
+
+    proved = [pid for pid in parties if named(pid)]
+    if len(proved) == 1:
+        return set(proved) & candidates
     outsiders = set(parties) - candidates
     if words_read_whole(text, PARTY_WORDS) >= LEGIBLE_PARTY_WORDS \
             and not any(_words_found(text, parties[pid]) > 0 for pid in outsiders):
@@ -884,6 +891,26 @@ def row_party(text: str, candidates: set[str], parties: dict[str, Option]) -> se
                   and _words_found(text, parties[pid], cyrillic_only=True) == 0}
         return candidates - absent if absent and absent != candidates else set()
     return set()
+
+
+def _own_words(option: Option, other: Option) -> tuple[str, ...]:
+    """``option``'s distinctive words that ``other``'s name does not hold, nor a word
+    read (nearly) whole in one of them («Қазақстанның» holds «Қазақстан»)."""
+    theirs = _distinctive_words(other)
+    return tuple(w for w in _distinctive_words(option)
+                 if not any(keyword_score(t, w, WHOLE_WORD_SHARE, join=False) >= KEYWORD_MATCH
+                            or keyword_score(w, t, WHOLE_WORD_SHARE, join=False) >= KEYWORD_MATCH for t in theirs))
+
+
+def _told_apart(text: str, option: Option, other: Option) -> bool:
+    """Whether ``text`` holds a word of ``option``'s name that ``other``'s lacks, read whole,
+    and none of ``other``'s that ``option``'s lacks. Names that share words match alike on
+    those: Ak Zhol's row read «Қазақстанның демократиялық партиясы ... Казаястана» matched
+    half the People's Party's words as well as half its own, «демократиялық» alone telling
+    them apart (make eval seed 2290483117, IMG_00587: a vote left in review)."""
+    def read(words: tuple[str, ...]) -> int:
+        return sum(keyword_score(text, w, WHOLE_WORD_SHARE, join=False) >= KEYWORD_MATCH for w in set(words))
+    return read(_own_words(option, other)) >= 1 and read(_own_words(other, option)) == 0
 
 
 #: How much better the best form's title words must match than the next form's.
