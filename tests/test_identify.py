@@ -339,3 +339,11 @@ def test_only_the_rows_the_marks_need_are_read_to_tell_a_maslikhats_forms_apart(
     read.clear()
     kept, _ = settle_row_set(bgr, fits, load_config(), read_row=reader)
     assert read == [0, 1] and [t.id for t, _ in kept] == ["kz2021-maslikhat-3"]
+
+
+def test_title_words_leave_out_short_and_any_official_papers_words() -> None:
+    from ballot_vision.stages.identify import title_words
+
+    words = title_words([TEMPLATES["kz2021-mazhilis"], TEMPLATES["kz2021-maslikhat-5"]])
+    assert {"ПАРТИЙНЫМ", "СПИСКАМ", "ГОЛОСОВАНИЯ", "МАСЛИХАТА"} <= set(words)
+    assert not {"КАЗАХСТАН", "КАЗАКСТАН", "РЕСПУБЛИКИ", "ПО", "ДЛЯ"} & set(words)

@@ -168,6 +168,28 @@ def test_a_soft_shadow_in_a_square_does_not_turn_its_side_into_a_mark(tmp_path) 
     assert (result.decision, result.party) == (Decision.VOTE, "npk") or result.needs_review
 
 
+def test_a_table_cut_by_the_frame_just_below_a_row_is_not_read_as_a_smaller_form(tmp_path) -> None:
+    """Make eval seed 3571942208, IMG_00617: the photo's edge cut a four-row maslikhat ballot
+    0.44 row below its third row, the grid's sides and column rule running into it. Taken
+    for a whole three-row table, it was read as the three-row form, Ak Zhol's row as ADAL's,
+    and its vote counted without review while ADAL's square was out of frame."""
+    result, truth = read_generated(tmp_path, "cut_below_a_row", 617, seed=3571942208, difficulty="normal")
+    assert (truth["template"], truth["hidden_squares"], truth["expected_decision"]) == (
+        "kz2021-maslikhat-4", "adal", "unreadable")
+    assert result.needs_review
+    assert result.template != "kz2021-maslikhat-3-auyl" or result.decision != Decision.VOTE
+
+
+def test_a_ballot_cut_through_its_title_is_not_dismissed_as_another_paper(tmp_path) -> None:
+    """Make eval seed 3571942208, IMG_00022: a blank ballot cut by the frame through its
+    title and name cells; its title, read misplaced, held «ГОРОДА НУР-СУЛТАН ... ПАРТИЙНЫМ
+    СПИСКАМ» but no ballot word, and it was dismissed as not a ballot without review."""
+    result, truth = read_generated(tmp_path, "cut_through_title", 22, seed=3571942208, difficulty="normal")
+    assert (truth["kind"], truth["expected_decision"]) == ("front", "blank")
+    assert result.decision != Decision.NOT_BALLOT
+    assert result.decision == Decision.BLANK or result.needs_review
+
+
 def test_a_blurred_title_read_as_made_up_words_does_not_name_the_form(tmp_path) -> None:
     """Make eval seed 800942543, hard, IMG_00192: a blurred Mazhilis overvote whose Kazakh
     title read as garbage holding «Каласы» was counted on the five-party maslikhat."""

@@ -10,7 +10,7 @@ match each candidate's keywords.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
@@ -270,6 +270,24 @@ def _rescaled_from_end(profile: np.ndarray, scale: float) -> np.ndarray:
 def _for_ocr(patch: np.ndarray) -> np.ndarray:
     """Grey, shadow-free crop for Tesseract (kernel wider than any letter stroke at OCR_PX_PER_MM)."""
     return flatten_lighting(to_gray(patch), kernel_px=int(3 * OCR_PX_PER_MM))
+
+
+#: Title words shorter than this, or any official paper's (the country's name), prove nothing.
+TITLE_WORD_LETTERS = 6
+#: Text with this many of the forms' title words read whole, each this well, is a ballot's
+#: title however little of it is legible: one is not enough, as everyday words are among
+#: them («қаласы», city's; «расписка» matched «списком» at 0.8), read on other forms.
+TITLE_WORDS_READ = 2
+TITLE_WORD_MATCH = 0.9
+COMMON_TITLE_WORDS = frozenset(normalise("ҚАЗАҚСТАН КАЗАХСТАН РЕСПУБЛИКАСЫ РЕСПУБЛИКИ").split())
+
+
+def title_words(templates: Iterable[Template]) -> tuple[str, ...]:
+    """The words of the templates' titles (every language) of ``TITLE_WORD_LETTERS`` letters
+    or more, normalised, each once, but the ``COMMON_TITLE_WORDS``."""
+    words = {w for t in templates for text in t.title.values() for w in normalise(text).split()
+             if len(w) >= TITLE_WORD_LETTERS and w not in COMMON_TITLE_WORDS}
+    return tuple(sorted(words))
 
 
 def _best_keyword(text: str, words: tuple[str, ...], *, whole: bool = False, join: bool = True) -> float:
@@ -717,7 +735,12 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
                 yield blur, restored_reads[i]
 
     ballot_evidence = ballot_words(text, whole=False)
-    if letters >= READABLE_LETTERS and ballot_evidence < 0.7:
+    title_read = {i for w in title_words(t for t, _ in same_rows)
+                  for i in keyword_positions(text, w, TITLE_WORD_MATCH, WHOLE_WORD_SHARE)}
+    if letters >= READABLE_LETTERS and ballot_evidence < 0.7 and len(title_read) < TITLE_WORDS_READ:
+        # (Words of the forms' own titles are no other document's: a ballot cut by the frame
+        # through its title, read misplaced, gave «...ЛИХАЛА ГОРОДА НУР-СУЛТАН, ... ПОПАРТИЙНЫМ
+        # СПИСКАМ» and was dismissed: make eval seed 3571942208, IMG_00022.)
         return IdentifyFailure("a table with squares, but its text is not a ballot's", not_ballot=True)
     others = [t for t, _ in fits if len(t.options) != len(first_template.options)]
     if others and max(title_names(text, t) for t in others) >= KEYWORD_MATCH \

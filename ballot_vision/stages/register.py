@@ -36,7 +36,9 @@ class Registration:
 
     photo_to_mm : (3, 3) homography, photo (x, y) px → template (x, y) mm.
     cell_to_mm : per option, a homography from that row's own square cell, or None.
-    residual_mm : RMS distance between seen cell corners and the global fit, mm.
+    residual_mm : RMS distance between seen cell corners and the global fit, mm (for a form
+        whose only one or two rows are all seen, the homography they fix where smaller: see
+        ``PERSPECTIVE_RESIDUAL_MM``).
     quality : 0–1, 1 for a perfect fit of every row.
     visible : per option, whether its printed square, with ``VISIBLE_MARGIN_MM`` around it,
         lies inside the photo.
