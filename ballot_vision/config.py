@@ -54,6 +54,7 @@ class ReviewPolicy:
     review_overvote: bool
     min_overvote_mark: float
     max_overvote_stroke: float
+    max_overvote_fill: float
     confirm_by_layout: bool
 
     def __post_init__(self) -> None:

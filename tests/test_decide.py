@@ -238,6 +238,17 @@ def test_an_overvote_with_a_mark_scribbled_over_goes_to_review_all_the_same():
     assert not plain.needs_review
 
 
+def test_an_overvote_with_a_dense_mark_goes_to_review_even_where_blur_shortened_its_strokes():
+    """A square blacked out or scribbled dense may be a cancelled mark; through blur a dense
+    scribble's strokes merge and measure short (make eval seed 912480635, IMG_00694: a
+    crossed-out mark, fill 0.35, stroke 2.79, decided an overvote without review)."""
+    crossed = decide_front(evidence(0.9, 0.01, 1.0, s2={"stroke": 2.79, "fill": 0.35}), LENIENT)
+    assert crossed.decision == Decision.OVERVOTE and crossed.needs_review
+    # Ticks, crosses and circles fill a fifth of a square at most.
+    plain = decide_front(evidence(0.9, 0.01, 1.0, s0={"fill": 0.2}, s2={"stroke": 2.4, "fill": 0.19}), LENIENT)
+    assert not plain.needs_review
+
+
 def test_an_overvote_with_a_mark_in_a_square_found_at_another_size_goes_to_review():
     """The "mark" may be the square's own printed side, taken inside by a shadow's edge."""
     odd = decide_front(evidence(0.9, 0.01, 1.0, s2={"odd_size": True}), LENIENT)

@@ -177,7 +177,8 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
     ) or (
         decision == Decision.OVERVOTE and (config.review.review_overvote
                                            or min(s.score for s in marked) < config.review.min_overvote_mark
-                                           or max(s.stroke for s in marked) >= config.review.max_overvote_stroke)
+                                           or max(s.stroke for s in marked) >= config.review.max_overvote_stroke
+                                           or max(s.fill for s in marked) >= config.review.max_overvote_fill)
     )
     tentative = ""
     if not evidence.ballot_confirmed and decision in (Decision.VOTE, Decision.BLANK, Decision.OVERVOTE):
