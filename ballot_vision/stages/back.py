@@ -286,7 +286,7 @@ def _on_paper(gray: np.ndarray, bgr: np.ndarray, line: _Line) -> bool:
     def sample(image: np.ndarray, points: np.ndarray) -> np.ndarray:
         x = np.clip(np.round(points[:, 0]).astype(int), 0, w - 1)
         y = np.clip(np.round(points[:, 1]).astype(int), 0, h - 1)
-        return image[y, x].astype(np.float32)
+        return image[y, x]
 
     on = np.minimum.reduce([sample(gray, along + k * n) for k in (-2, -1, 0, 1, 2)])
     sides = [sample(gray, along + s * offset * n) for s in (-1, 1)]
@@ -298,8 +298,7 @@ def _on_paper(gray: np.ndarray, bgr: np.ndarray, line: _Line) -> bool:
     if float(np.mean(on < 0.85 * min(a, b))) < CONTINUOUS:
         return False
     # (Colour only where it is sampled: a whole 12-MP photo's would cost 40 ms.)
-    side_chroma = [float(np.median(chroma(sample(bgr, along + s * offset * n).astype(np.uint8)[:, None])))
-                   for s in (-1, 1)]
+    side_chroma = [float(np.median(chroma(sample(bgr, along + s * offset * n)[:, None]))) for s in (-1, 1)]
     return max(side_chroma) <= PAPER_CHROMA
 
 

@@ -130,10 +130,13 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
         evidence.open_options is None or (decision == Decision.VOTE and party in evidence.open_options))
     if form_in_doubt:
         reasons.append(Reason.TEMPLATE_AMBIGUOUS)
+    def softer_than(max_blur_mm: float) -> bool:
+        """Less sharp than ``review.min_sharpness_blank``, or edges spread over more than this."""
+        return (evidence.sharpness is not None and evidence.sharpness < config.review.min_sharpness_blank) \
+            or (evidence.blur_mm is not None and evidence.blur_mm > max_blur_mm)
+
     # A blank read through blur may be a thin stroke the blur washed out.
-    blurred = (evidence.sharpness is not None and evidence.sharpness < config.review.min_sharpness_blank) \
-        or (evidence.blur_mm is not None and evidence.blur_mm > config.review.max_blur_mm_blank)
-    blurred_blank = decision == Decision.BLANK and blurred
+    blurred_blank = decision == Decision.BLANK and softer_than(config.review.max_blur_mm_blank)
     if blurred_blank and Reason.BLUR not in reasons:
         reasons.append(Reason.BLUR)
     # A light pencil or a dry pen can stay below the stroke threshold: a blank whose
@@ -142,8 +145,7 @@ def decide_front(evidence: FrontEvidence, config: Config) -> Verdict:
     # defocused cross read 0.10 beside a vote, counted as that vote: make eval seed
     # 3221853415, IMG_00628). Lighter blur leaves a pen stroke a stroke; what faint lines
     # it shows on a sharp, grainy photo are sensor noise.
-    washed_out = (evidence.sharpness is not None and evidence.sharpness < config.review.min_sharpness_blank) \
-        or (evidence.blur_mm is not None and evidence.blur_mm > config.review.max_blur_mm_vote_faint)
+    washed_out = softer_than(config.review.max_blur_mm_vote_faint)
     faint_unmarked = (decision == Decision.BLANK or (decision == Decision.VOTE and washed_out)) and any(
         s.faint >= marks.faint for s in visible if s not in marked)
     if faint_unmarked:

@@ -290,6 +290,13 @@ def title_words(templates: Iterable[Template]) -> tuple[str, ...]:
     return tuple(sorted(words))
 
 
+def reads_as_title(text: str, templates: Iterable[Template]) -> bool:
+    """Whether ``text`` holds ``TITLE_WORDS_READ`` of the templates' :func:`title_words`,
+    read whole at ``TITLE_WORD_MATCH`` or better, at distinct places."""
+    read = {i for w in title_words(templates) for i in keyword_positions(text, w, TITLE_WORD_MATCH, WHOLE_WORD_SHARE)}
+    return len(read) >= TITLE_WORDS_READ
+
+
 def _best_keyword(text: str, words: tuple[str, ...], *, whole: bool = False, join: bool = True) -> float:
     """Best match of any of ``words`` in ``text``; ``whole``: only windows of at least
     ``WHOLE_WORD_SHARE`` of the word's length (proof needs the word, not a piece of it);
@@ -735,9 +742,7 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
                 yield blur, restored_reads[i]
 
     ballot_evidence = ballot_words(text, whole=False)
-    title_read = {i for w in title_words(t for t, _ in same_rows)
-                  for i in keyword_positions(text, w, TITLE_WORD_MATCH, WHOLE_WORD_SHARE)}
-    if letters >= READABLE_LETTERS and ballot_evidence < 0.7 and len(title_read) < TITLE_WORDS_READ:
+    if letters >= READABLE_LETTERS and ballot_evidence < 0.7 and not reads_as_title(text, [t for t, _ in same_rows]):
         # (Words of the forms' own titles are no other document's: a ballot cut by the frame
         # through its title, read misplaced, gave «...ЛИХАЛА ГОРОДА НУР-СУЛТАН, ... ПОПАРТИЙНЫМ
         # СПИСКАМ» and was dismissed: make eval seed 3571942208, IMG_00022.)
