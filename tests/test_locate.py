@@ -88,3 +88,53 @@ def test_name_cells_foreshortened_by_a_tilted_camera_are_still_rows() -> None:
     assert found and found.n_seen == 3
     assert all(row.name_quad is not None for row in found.rows)
     assert (found.rows_above, found.rows_below) == (0, 0)
+
+
+def _narrow_column_table(*, insides: bool = True) -> np.ndarray:
+    """(600, 700, 3): four rows whose squares (74 px, 6-px border) fill their 80-px-wide cells,
+    touching the rules on both sides: each square cell splits into slivers around the
+    square's inside. Without ``insides``, a form's column of empty narrow cells."""
+    img = np.full((600, 700, 3), 245, np.uint8)
+    for i in range(5):
+        cv2.line(img, (40, 80 + i * 110), (560, 80 + i * 110), (30, 30, 30), 3)
+    for x in (40, 480, 560):
+        cv2.line(img, (x, 80), (x, 520), (30, 30, 30), 3)
+    for i in range(4):
+        if insides:
+            cv2.rectangle(img, (483, 98 + i * 110), (557, 172 + i * 110), (30, 30, 30), 6)
+        else:
+            cv2.line(img, (480, 135 + i * 110), (560, 135 + i * 110), (30, 30, 30), 3)
+    return img
+
+
+def test_squares_merged_with_their_cells_rules_still_make_rows() -> None:
+    """No square cell is a hole of its own (make eval seed 4093317526, IMG_00057): the rows
+    come from the name cells, their square cells from how far the grid reaches beside them."""
+    for turns in (0, 2):
+        photo = np.ascontiguousarray(np.rot90(_narrow_column_table(), turns))
+        found = locate_table(photo)
+        assert found and found.n_seen == 4
+        assert abs(found.quarter_turns - turns) % 4 == 0
+        for i, row in enumerate(found.rows):
+            square = row.square_quad
+            if turns == 2:  # back into the drawing's coordinates
+                square = np.float32([[699, 599]]) - square
+            # The cell between the rules' centres is x 480-560, y 80-190 (+110 a row); the
+            # quad follows the rules' inner edges.
+            x = np.sort(square[:, 0])
+            y = np.sort(square[:, 1]) - 110 * i
+            assert abs(x[:2].mean() - 481) <= 4 and abs(x[2:].mean() - 559) <= 4
+            assert abs(y[:2].mean() - 81) <= 4 and abs(y[2:].mean() - 189) <= 4
+
+
+def test_a_stack_of_fields_beside_empty_cells_is_no_table() -> None:
+    """A form's wide fields beside a column of cells with no square in them: no ballot rows."""
+    assert not locate_table(_narrow_column_table(insides=False))
+
+
+def test_a_sliver_beside_a_squares_inside_is_no_row() -> None:
+    """A square touching its cell's side rules leaves slivers above and below it; with the
+    square's inside for a name cell, a sliver made a one-row table of a ballot whose rows
+    were all there (make eval seed 4093317526, IMG_00407: read as a back)."""
+    found = locate_table(_narrow_column_table())
+    assert found and all(row.name_quad is not None and 400 < np.ptp(row.name_quad[:, 0]) for row in found.rows)

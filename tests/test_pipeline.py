@@ -180,6 +180,17 @@ def test_a_table_cut_by_the_frame_just_below_a_row_is_not_read_as_a_smaller_form
     assert result.template != "kz2021-maslikhat-3-auyl" or result.decision != Decision.VOTE
 
 
+@pytest.mark.parametrize("index,party", [(57, "adal"), (407, "nur_otan")])
+def test_squares_merged_with_their_cells_rules_are_read(tmp_path, index, party) -> None:
+    """Make eval seed 4093317526, IMG_00057 and IMG_00407: sharp enough to read, each square
+    close enough to its cell's side rules to merge with them on a small photo, so that no
+    square cell was a hole of its own; the fronts were taken for backs and sent to review."""
+    result, truth = read_generated(tmp_path, "merged_squares", index, seed=4093317526, difficulty="normal")
+    assert (truth["kind"], truth["expected_decision"], truth["party"]) == ("front", "vote", party)
+    assert result.side == Side.FRONT
+    assert (result.decision, result.party, result.template) == (Decision.VOTE, party, truth["template"])
+
+
 def test_a_ballot_cut_through_its_title_is_not_dismissed_as_another_paper(tmp_path) -> None:
     """Make eval seed 3571942208, IMG_00022: a blank ballot cut by the frame through its
     title and name cells; its title, read misplaced, held «ГОРОДА НУР-СУЛТАН ... ПАРТИЙНЫМ

@@ -12,6 +12,7 @@ Coordinates are image (x, y) pixels of the photo as given (EXIF orientation appl
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import cv2
@@ -39,8 +40,9 @@ CELL_SIDE_RATIO = 0.07
 #: The same for a square cell or a printed square (about 1:1): anything much thinner is a
 #: sliver between two lines, such as a square's side and the table's border, which with a
 #: square's inside for a "name cell" made a row of a small, far-off ballot (make eval seed
-#: 1649070854, IMG_01056).
-SQUARE_SIDE_RATIO = 0.15
+#: 1649070854, IMG_01056; at 0.15 a 1:4.5 sliver did again: seed 4093317526, IMG_00407).
+#: A square cell is at most about 1:1.3 (25 mm wide, 33 tall), 1:2 foreshortened.
+SQUARE_SIDE_RATIO = 0.35
 
 
 #: A cell whose quad comes this near the photo's edge (px) was cut open by it.
@@ -55,6 +57,9 @@ class LocateFailure:
     #: Cell-shaped holes that were found but formed no table row, (4, 2) float32 quads in
     #: photo pixels: a ballot whose square column is out of frame leaves its name cells.
     cells: tuple[np.ndarray, ...] = ()
+    #: The table its name cells alone make, where they do (see :func:`_rows_beside_names`):
+    #: taken only where no look at the photo shows a square cell beside a name cell.
+    by_names: TableObservation | None = None
 
     def __bool__(self) -> bool:
         return False
@@ -261,6 +266,142 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / n if n > 0 else v
 
 
+#: A name cell's short side over its long one is at most this (156 × 25–33 mm: about 1:5).
+NAME_CELL_SIDE_RATIO = 0.45
+#: Name cells of one stack have areas within this factor of their median, and long sides
+#: within this angle (degrees) of one another.
+NAME_STACK_AREA = 1.6
+NAME_STACK_ANGLE = 12.0
+#: Beside a stack of name cells, the grid reaches at least this far (share of a row's
+#: height) on the squares' side, and at most this far on the other (its border alone).
+SQUARE_SIDE_REACH = (0.5, 0.3)
+#: A printed square's centre lies within this share of its row's height of its cell's.
+SQUARE_OFF_CENTRE = 0.15
+
+
+def _rows_beside_names(contours, cells: list[_Cell]):
+    """Rows of a table whose square cells are no holes of their own, from its name cells.
+
+    A square printed close to its cell's rules (a narrow square column, a small or blurred
+    photo) merges with them: its cell splits into slivers around the square's inside, and
+    no square cell pairs with a name cell (make eval seed 4093317526, IMG_00057, IMG_00262:
+    sharp enough to read, taken for backs). The name cells still stack in one grid, whose
+    outline reaches a square column's width past their ends on one side and a border's on
+    the other; each row's square cell is that reach, beside its name cell. A square's inside
+    must show in half the rows at least (a hole about square, in the square cell), so that a
+    form's stack of fields with a column beside it is no ballot table.
+
+    Returns (grid parent index, right unit vector, (name, square) pairs, []) as
+    :func:`_orient` does, or a LocateFailure.
+    """
+    failure = LocateFailure("no table rows (name cell beside a square cell) found")
+    stacks: dict[int, list[_Cell]] = {}
+    for c in cells:
+        if c.parent >= 0 and _side_ratio(c.quad) <= NAME_CELL_SIDE_RATIO:
+            stacks.setdefault(c.parent, []).append(c)
+    best = None
+    for parent, names in stacks.items():
+        outline = contours[parent].reshape(-1, 2).astype(np.float32)
+        insides = [c for c in cells if c.parent == parent and _side_ratio(c.quad) >= 0.5]
+        for group in _alike_groups(names):
+            found = _name_stack(outline, group)
+            if found is None:
+                continue
+            right, rows = found
+            shown = sum(1 for _, sq in rows if any(_square_inside(c, sq) for c in insides))
+            if shown >= max(1, len(rows) // 2) and (best is None or len(rows) > len(best[2])):
+                best = (parent, right, rows, [])
+    return best if best is not None else failure
+
+
+def _square_inside(hole: _Cell, cell: _Cell) -> bool:
+    """Whether ``hole`` may be the inside of the printed square of square cell ``cell``:
+    the right size, about centred in it (a cell split in two halves is not)."""
+    height = _cell_height(cell.quad)
+    return (0.1 * cell.area <= hole.area <= 0.8 * cell.area
+            and float(np.linalg.norm(hole.centre - cell.centre)) <= SQUARE_OFF_CENTRE * height)
+
+
+def _alike_groups(cells: list[_Cell]) -> list[list[_Cell]]:
+    """The sets of at least two cells alike in size and direction, each around one cell:
+    a table's name cells, or the slivers of its split square cells (long and thin too)."""
+    axes = np.array([_long_axis(c.quad) for c in cells])
+    areas = np.array([c.area for c in cells])
+    alike = ((np.abs(axes @ axes.T) > np.cos(np.deg2rad(NAME_STACK_ANGLE)))
+             & (np.abs(np.log(areas[:, None] / areas[None, :])) <= np.log(NAME_STACK_AREA)))
+    groups = {tuple(np.flatnonzero(row)) for row in alike if row.sum() >= 2}
+    return [[cells[i] for i in g] for g in sorted(groups)]
+
+
+def _long_axis(quad: np.ndarray) -> np.ndarray:
+    sides = quad - np.roll(quad, 1, axis=0)
+    return _unit(sides[int(np.argmax(np.linalg.norm(sides, axis=1)))])
+
+
+def _name_stack(outline: np.ndarray, names: list[_Cell]) -> tuple[np.ndarray, list[tuple[_Cell, _Cell]]] | None:
+    """(right unit vector, (name, synthesised square cell) pairs) of one grid's stack of
+    name cells (alike, see :func:`_alike_groups`), or None where they are none."""
+    first = _long_axis(names[0].quad)
+    axis = _unit(np.sum([a if a @ first > 0 else -a for a in (_long_axis(c.quad) for c in names)], axis=0))
+    down = np.array([-axis[1], axis[0]], dtype=np.float32)
+    length = float(np.median([np.ptp(c.quad @ axis) for c in names]))
+    height = float(np.median([np.ptp(c.quad @ down) for c in names]))
+    # One stack: centres on one line across the rows.
+    centre_u = np.array([c.centre @ axis for c in names])
+    if np.ptp(centre_u) > 0.25 * length:
+        return None
+    reach = {}
+    for sign in (1.0, -1.0):
+        right = (sign * axis).astype(np.float32)
+        quads = [order_quad(c.quad, right, down if sign > 0 else -down) for c in names]
+        reach[sign] = float(np.median([_reach(outline, q) for q in quads]))
+    sign = 1.0 if reach[1.0] >= reach[-1.0] else -1.0
+    if reach[sign] < SQUARE_SIDE_REACH[0] * height or reach[-sign] > SQUARE_SIDE_REACH[1] * height:
+        return None
+    right = (sign * axis).astype(np.float32)
+    down = np.array([-right[1], right[0]], dtype=np.float32)
+    rule = reach[-sign]  # the border beyond the names' far ends: about a rule's width
+    rows = []
+    for c in names:
+        q = order_quad(c.quad, right, down)
+        width = _reach(outline, q) - 2 * rule
+        if width < SQUARE_SIDE_REACH[0] * height:
+            continue
+        top, bottom = _unit(q[1] - q[0]), _unit(q[2] - q[3])
+        square = np.float32([q[1] + rule * top, q[1] + (rule + width) * top,
+                             q[2] + (rule + width) * bottom, q[2] + rule * bottom])
+        area = float(cv2.contourArea(square))
+        rows.append((c, _Cell(quad=square, area=area, centre=square.mean(axis=0), parent=c.parent, index=-1,
+                              has_square=False)))
+    return (right, rows) if len(rows) >= 2 else None
+
+
+def _reach(outline: np.ndarray, quad: np.ndarray) -> float:
+    """How far (px) the outline polygon lies beyond a cell's right side (quad ordered TL, TR, BR, BL),
+    along the cell's rows: where rays from its right side, along its top and bottom, leave it."""
+    top, bottom = _unit(quad[1] - quad[0]), _unit(quad[2] - quad[3])
+    exits = []
+    for share in (0.25, 0.75):
+        origin = quad[1] + share * (quad[2] - quad[1])
+        exits.append(_ray_exit(outline, origin, _unit((1 - share) * top + share * bottom)))
+    return float(np.mean(exits))
+
+
+def _ray_exit(polygon: np.ndarray, origin: np.ndarray, direction: np.ndarray) -> float:
+    """Distance (px) along ``direction`` from ``origin`` to the nearest crossing of the closed
+    ``polygon`` ((K, 2) px); 0 when the ray crosses none."""
+    p = polygon.astype(np.float64)
+    e = np.roll(p, -1, axis=0) - p
+    w = p - origin
+    denom = direction[0] * e[:, 1] - direction[1] * e[:, 0]
+    valid = np.abs(denom) > 1e-9
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (w[:, 0] * e[:, 1] - w[:, 1] * e[:, 0]) / denom
+        s = (w[:, 0] * direction[1] - w[:, 1] * direction[0]) / denom
+    hits = t[valid & (s >= 0) & (s <= 1) & (t > 0)]
+    return float(hits.min()) if len(hits) else 0.0
+
+
 def _orient(contours, cells: list[_Cell], pairs: list[tuple[_Cell, _Cell]]):
     """Choose the table's grid and the ballot's +x direction.
 
@@ -331,11 +472,13 @@ def _orient(contours, cells: list[_Cell], pairs: list[tuple[_Cell, _Cell]]):
 def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObservation | LocateFailure:
     """Find the option table and its rows in a photo.
 
-    When nothing is found, two more looks, cheapest first: with a fainter ink level
+    When nothing is found, more looks, cheapest first: with a fainter ink level
     (``FAINT_INK_DARKNESS``: rules smeared by motion blur), then at twice the size (the
     long side at most ``upscale_limit_px``), because a ballot far from the camera has
     rules under a pixel wide and squares a couple of pixels from their cell's rules,
-    which merge at the photo's own resolution and separate when enlarged.
+    which merge at the photo's own resolution and separate when enlarged. Only where no
+    look shows a square cell are rows made of name cells alone (see
+    :func:`_rows_beside_names`): a square cell seen is measured, a made one estimated.
 
     Parameters
     ----------
@@ -348,20 +491,27 @@ def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObser
     """
     gray = to_gray(bgr)
     ink = ink_mask(gray)
-    found = _locate_ink(ink)
-    if found:
-        return found
-    faint = _locate_gray(gray, darkness=FAINT_INK_DARKNESS)
-    if faint:
-        return faint
-    if 2 * max(gray.shape) <= upscale_limit_px:
-        bigger = cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
-        again = _locate_gray(bigger)
-        if again:
-            return _scaled(again, 0.5)
-        if not found.cells and again.cells:
-            found = replace(again, cells=tuple(q * 0.5 for q in again.cells))
-    return replace(found, cells=found.cells + cells_cut_by_frame(ink))
+
+    def looks() -> Iterator[tuple[np.ndarray, float]]:
+        """Ink masks to look in, cheapest first, with their scale to the photo."""
+        yield ink, 1.0
+        yield ink_mask(gray, darkness=FAINT_INK_DARKNESS), 1.0
+        if 2 * max(gray.shape) <= upscale_limit_px:
+            yield ink_mask(cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)), 0.5
+
+    failures: list[LocateFailure] = []
+    for mask, scale in looks():
+        found = _locate_ink(mask)
+        if found:
+            return found if scale == 1.0 else _scaled(found, scale)
+        failures.append(replace(found, cells=tuple(q * scale for q in found.cells),
+                                by_names=found.by_names and _scaled(found.by_names, scale)))
+    by_names = next((f.by_names for f in failures if f.by_names), None)
+    if by_names:
+        return by_names
+    # The cells of the first look that found any (the photo's own ink before the enlarged).
+    found = next((f for i, f in enumerate(failures) if f.cells and i != 1), failures[0])
+    return replace(found, cells=found.cells + cells_cut_by_frame(ink), by_names=None)
 
 
 def cells_cut_by_frame(ink: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -401,11 +551,9 @@ def _scaled(obs: TableObservation, factor: float) -> TableObservation:
     return replace(obs, rows=rows, pitch_px=obs.pitch_px * factor)
 
 
-def _locate_gray(gray: np.ndarray, *, darkness: float = INK_DARKNESS) -> TableObservation | LocateFailure:
-    return _locate_ink(ink_mask(gray, darkness=darkness))
-
-
 def _locate_ink(ink: np.ndarray) -> TableObservation | LocateFailure:
+    """The table in one ink mask; where no square cell pairs with a name cell, the failure
+    carries the rows its name cells alone make, if any (see :func:`_rows_beside_names`)."""
     contours, hierarchy = cv2.findContours(ink, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
     hierarchy = hierarchy[0] if hierarchy is not None else None
     cells = find_cells(ink, contours, hierarchy)
@@ -414,8 +562,15 @@ def _locate_ink(ink: np.ndarray) -> TableObservation | LocateFailure:
     pairs = _pair_rows(cells)
     oriented = _orient(contours, cells, pairs)
     if not oriented:
-        return replace(oriented, cells=tuple(c.quad for c in cells))
-    parent, right, rows, lone = oriented
+        by_names = _rows_beside_names(contours, cells)
+        return replace(oriented, cells=tuple(c.quad for c in cells),
+                       by_names=_observation(contours, ink.shape, *by_names) if by_names else None)
+    return _observation(contours, ink.shape, *oriented)
+
+
+def _observation(contours, shape: tuple[int, ...], parent: int, right: np.ndarray,
+                 rows: list[tuple[_Cell, _Cell]], lone: list[_Cell]) -> TableObservation:
+    """The table of grid ``parent`` from its rows and lone square cells, in order down the ballot."""
     down = np.array([-right[1], right[0]], dtype=np.float32)
     entries: list[tuple[float, RowCells]] = []
     for nm, sq in rows:
@@ -443,7 +598,7 @@ def _locate_ink(ink: np.ndarray) -> TableObservation | LocateFailure:
     angle = float(np.degrees(np.arctan2(-right[1], right[0])))
     outline = contours[parent].reshape(-1, 2).astype(np.float32) if parent >= 0 else None
     above, below = _rows_beyond(outline, ordered=ordered, down=down, pitch=pitch)
-    cut_above, cut_below = _cut_beyond(outline, ordered=ordered, down=down, pitch=pitch, shape=ink.shape)
+    cut_above, cut_below = _cut_beyond(outline, ordered=ordered, down=down, pitch=pitch, shape=shape)
     return TableObservation(
         rows=tuple(ordered),
         right_xy=right.astype(np.float32),
