@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from ..imaging import order_quad, relative_darkness, to_gray
+from ..imaging import order_quad, paper_level, to_gray
 
 #: Pixels darker than the local paper by this share are ink (printed or pen).
 INK_DARKNESS = 0.2
@@ -130,12 +130,23 @@ def ink_mask(gray: np.ndarray, *, darkness: float = INK_DARKNESS) -> np.ndarray:
     The paper-level kernel is a fraction of the image size so that it is wider than any
     printed rule or pen stroke at any plausible framing.
     """
+    return _ink_at(_paper(gray), darkness)
+
+
+def _paper(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The photo smoothed, and its local paper level ((M, N) float32 each), for :func:`_ink_at`."""
     kernel_px = max(9, max(gray.shape) // 60)
     # Smooth sensor noise and JPEG grain first: the paper level is a local maximum, which
     # noise would bias upwards and so make all paper look slightly dark.
     smooth = cv2.GaussianBlur(gray, (0, 0), 1.0)
-    dark = relative_darkness(smooth, kernel_px=kernel_px)
-    mask = (dark > darkness).astype(np.uint8) * 255
+    return smooth.astype(np.float32), paper_level(smooth, kernel_px=kernel_px)
+
+
+def _ink_at(paper: tuple[np.ndarray, np.ndarray], darkness: float) -> np.ndarray:
+    """:func:`ink_mask` at ``darkness`` of a photo's :func:`_paper` (one per photo for every level)."""
+    smooth, level = paper
+    # relative_darkness > darkness, in the same float32 steps (its clipping changes nothing here).
+    mask = cv2.compare(np.float32(1.0) - smooth / level, float(np.float32(darkness)), cv2.CMP_GT)
     # Close 1-px breaks in faint, blurred rules so that cells stay closed holes.
     return cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
 
@@ -490,12 +501,13 @@ def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObser
     TableObservation in the photo's pixel coordinates, or a falsy LocateFailure.
     """
     gray = to_gray(bgr)
-    ink = ink_mask(gray)
+    paper = _paper(gray)
+    ink = _ink_at(paper, INK_DARKNESS)
 
     def looks() -> Iterator[tuple[np.ndarray, float]]:
         """Ink masks to look in, cheapest first, with their scale to the photo."""
         yield ink, 1.0
-        yield ink_mask(gray, darkness=FAINT_INK_DARKNESS), 1.0
+        yield _ink_at(paper, FAINT_INK_DARKNESS), 1.0
         if 2 * max(gray.shape) <= upscale_limit_px:
             yield ink_mask(cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)), 0.5
 
