@@ -347,3 +347,30 @@ def test_title_words_leave_out_short_and_any_official_papers_words() -> None:
     words = title_words([TEMPLATES["kz2021-mazhilis"], TEMPLATES["kz2021-maslikhat-5"]])
     assert {"ПАРТИЙНЫМ", "СПИСКАМ", "ГОЛОСОВАНИЯ", "МАСЛИХАТА"} <= set(words)
     assert not {"КАЗАХСТАН", "КАЗАКСТАН", "РЕСПУБЛИКИ", "ПО", "ДЛЯ"} & set(words)
+
+
+def test_a_row_between_seen_rows_is_read_though_its_own_cells_were_not_seen() -> None:
+    """A mark across a square's border often breaks its cell, so the marked row is the one
+    the table's outline alone placed (make eval seed 2847561093, IMG_00693: a sharp vote for
+    Ak Zhol, its row never read, left open between Ak Zhol and Auyl). Placed between two
+    seen rows it is read; placed beyond them it is not, as the fit may be a row off there."""
+    bgr = render_side(TEMPLATES["kz2021-maslikhat-3"], "front", px_per_mm=8.0, style=PrintStyle.default()).bgr
+    whole = locate_table(bgr)
+    names = {0: NUR_OTAN_READ, 1: AK_ZHOL_READ, 2: ADAL_READ}
+    read: list[int] = []
+
+    def reader(_reg, index: int) -> str:
+        read.append(index)
+        return names[index]
+
+    def three_row_fits(rows):
+        observation = dataclasses.replace(whole, rows=rows)
+        return [(t, r) for t, r in outline_placements(candidate_fits(observation, TEMPLATES, bgr.shape))
+                if len(t.options) == 3 and r.unseen_rows == [i for i, row in enumerate(rows) if row is None]]
+
+    middle_unseen = three_row_fits((whole.rows[0], None, whole.rows[2]))
+    assert len(middle_unseen) == 3 and all(r.placed_between_seen(1) for _, r in middle_unseen)
+    kept, open_options = settle_row_set(bgr, middle_unseen, load_config(), read_row=reader, needed={1})
+    assert read == [1] and [t.id for t, _ in kept] == ["kz2021-maslikhat-3"] and open_options == ()
+    first_unseen = three_row_fits((None, whole.rows[1], whole.rows[2]))
+    assert first_unseen and not any(r.placed_between_seen(0) for _, r in first_unseen)

@@ -856,7 +856,7 @@ def settle_row_set(bgr: np.ndarray, fits: list[tuple[Template, Registration]], c
         if needed is not None and not needed.intersection(differing(alive)):
             break
         candidates = {fits[k][0].options[index].id for k in alive}
-        if len(candidates) < 2 or reg.cell_to_mm[index] is None:
+        if len(candidates) < 2 or not reg.placed_between_seen(index):
             continue
         kept = row_party(read_row(reg, index), candidates, parties)
         for blur in blurs if not kept and needed is not None and index in needed else ():

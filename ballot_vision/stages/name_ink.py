@@ -62,8 +62,9 @@ def name_ink(bgr: np.ndarray, registration: Registration) -> np.ndarray:
     Parameters
     ----------
     bgr : (M, N, 3) uint8 ndarray, the photo.
-    registration : the table's fit; rows whose own cell was not seen, or whose name cell
-        runs out of the photo, are not measured.
+    registration : the table's fit; rows placed beyond the seen ones (see
+        :meth:`Registration.placed_between_seen`), or whose name cell runs out of the
+        photo, are not measured.
 
     Returns
     -------
@@ -72,7 +73,9 @@ def name_ink(bgr: np.ndarray, registration: Registration) -> np.ndarray:
     """
     ink = np.full(len(registration.template.options), np.nan)
     pad = RULE_MARGIN_MM
-    for index in registration.seen_rows:
+    for index in range(len(ink)):
+        if not registration.placed_between_seen(index):
+            continue
         cell = registration.name_cell(index)
         if not in_photo(cell, registration.photo_to_mm, bgr.shape):
             continue

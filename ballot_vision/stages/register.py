@@ -69,6 +69,13 @@ class Registration:
         """Indices of the rows placed by the table's fit alone."""
         return [i for i, h in enumerate(self.cell_to_mm) if h is None]
 
+    def placed_between_seen(self, index: int) -> bool:
+        """Whether row ``index`` was seen, or lies between two rows that were: placed by the
+        table's fit between cells it was fitted on, not beyond them (a mark across a
+        square's border often breaks its cell, so the marked row is the one unseen)."""
+        seen = self.seen_rows
+        return bool(seen) and seen[0] <= index <= seen[-1]
+
     def homography_for(self, index: int) -> np.ndarray:
         local = self.cell_to_mm[index]
         return local if local is not None else self.photo_to_mm
