@@ -191,6 +191,16 @@ def test_squares_merged_with_their_cells_rules_are_read(tmp_path, index, party) 
     assert (result.decision, result.party, result.template) == (Decision.VOTE, party, truth["template"])
 
 
+def test_a_table_the_frame_cuts_within_half_a_row_of_its_end_is_not_taken_to_end_there(tmp_path) -> None:
+    """Make eval seed 2847561093, hard, IMG_00029: a four-party maslikhat ballot cut by the
+    photo's edge half a row below its second row, blurred and noisy; the few samples of its
+    rules left in frame did not show them running on, its first row's name read as nothing,
+    and its Nur Otan vote was counted as ADAL's on the two-party form without review."""
+    result, truth = read_generated(tmp_path, "cut_half_a_row_below", 29, seed=2847561093, difficulty="hard")
+    assert (truth["template"], truth["expected_decision"]) == ("kz2021-maslikhat-4-npk-auyl", "unreadable")
+    assert result.needs_review
+
+
 def test_a_ballot_cut_through_its_title_is_not_dismissed_as_another_paper(tmp_path) -> None:
     """Make eval seed 3571942208, IMG_00022: a blank ballot cut by the frame through its
     title and name cells; its title, read misplaced, held «ГОРОДА НУР-СУЛТАН ... ПАРТИЙНЫМ
