@@ -201,6 +201,15 @@ def test_a_table_the_frame_cuts_within_half_a_row_of_its_end_is_not_taken_to_end
     assert result.needs_review
 
 
+def test_a_back_whose_label_the_frame_cuts_is_not_dismissed_as_another_paper(tmp_path) -> None:
+    """Make eval seed 3916027458, hard, IMG_00019: a back cut by the frame through its
+    label's first line, blank everywhere else, blurred and noisy, was read as no ballot
+    without review (the label's strip along the edge counted as the sheet's ink)."""
+    result, truth = read_generated(tmp_path, "label_cut_by_frame", 19, seed=3916027458, difficulty="hard")
+    assert truth["kind"] == "back"
+    assert result.decision == Decision.BACK or result.needs_review
+
+
 def test_a_ballot_cut_through_its_title_is_not_dismissed_as_another_paper(tmp_path) -> None:
     """Make eval seed 3571942208, IMG_00022: a blank ballot cut by the frame through its
     title and name cells; its title, read misplaced, held «ГОРОДА НУР-СУЛТАН ... ПАРТИЙНЫМ
