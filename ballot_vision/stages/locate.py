@@ -286,11 +286,13 @@ NAME_STACK_ANGLE = 12.0
 #: Beside a stack of name cells, the grid reaches at least this far (share of a row's
 #: height) on the squares' side, and at most this far on the other (its border alone).
 SQUARE_SIDE_REACH = (0.5, 0.3)
-#: A printed square's centre lies within this share of its row's height of its cell's.
+#: A printed square's centre lies within this share of its row's height of its cell's,
+#: and its inside's shortest side is at least this share of its longest.
 SQUARE_OFF_CENTRE = 0.15
+SQUARE_INSIDE_SIDE_RATIO = 0.5
 
 
-def _rows_beside_names(contours, cells: list[_Cell]):
+def _rows_beside_names(contours, cells: list[_Cell]) -> tuple[int, np.ndarray, list, list] | None:
     """Rows of a table whose square cells are no holes of their own, from its name cells.
 
     A square printed close to its cell's rules (a narrow square column, a small or blurred
@@ -303,9 +305,8 @@ def _rows_beside_names(contours, cells: list[_Cell]):
     form's stack of fields with a column beside it is no ballot table.
 
     Returns (grid parent index, right unit vector, (name, square) pairs, []) as
-    :func:`_orient` does, or a LocateFailure.
+    :func:`_orient` does, or None.
     """
-    failure = LocateFailure("no table rows (name cell beside a square cell) found")
     stacks: dict[int, list[_Cell]] = {}
     for c in cells:
         if c.parent >= 0 and _side_ratio(c.quad) <= NAME_CELL_SIDE_RATIO:
@@ -313,7 +314,7 @@ def _rows_beside_names(contours, cells: list[_Cell]):
     best = None
     for parent, names in stacks.items():
         outline = contours[parent].reshape(-1, 2).astype(np.float32)
-        insides = [c for c in cells if c.parent == parent and _side_ratio(c.quad) >= 0.5]
+        insides = [c for c in cells if c.parent == parent and _side_ratio(c.quad) >= SQUARE_INSIDE_SIDE_RATIO]
         for group in _alike_groups(names):
             found = _name_stack(outline, group)
             if found is None:
@@ -322,7 +323,7 @@ def _rows_beside_names(contours, cells: list[_Cell]):
             shown = sum(1 for _, sq in rows if any(_square_inside(c, sq) for c in insides))
             if shown >= max(1, len(rows) // 2) and (best is None or len(rows) > len(best[2])):
                 best = (parent, right, rows, [])
-    return best if best is not None else failure
+    return best
 
 
 def _square_inside(hole: _Cell, cell: _Cell) -> bool:
@@ -336,7 +337,7 @@ def _square_inside(hole: _Cell, cell: _Cell) -> bool:
 def _alike_groups(cells: list[_Cell]) -> list[list[_Cell]]:
     """The sets of at least two cells alike in size and direction, each around one cell:
     a table's name cells, or the slivers of its split square cells (long and thin too)."""
-    axes = np.array([_long_axis(c.quad) for c in cells])
+    axes = np.array([_long_side_direction(c.quad) for c in cells])
     areas = np.array([c.area for c in cells])
     alike = ((np.abs(axes @ axes.T) > np.cos(np.deg2rad(NAME_STACK_ANGLE)))
              & (np.abs(np.log(areas[:, None] / areas[None, :])) <= np.log(NAME_STACK_AREA)))
@@ -344,7 +345,8 @@ def _alike_groups(cells: list[_Cell]) -> list[list[_Cell]]:
     return [[cells[i] for i in g] for g in sorted(groups)]
 
 
-def _long_axis(quad: np.ndarray) -> np.ndarray:
+def _long_side_direction(quad: np.ndarray) -> np.ndarray:
+    """Unit vector along a (4, 2) quad's longest side."""
     sides = quad - np.roll(quad, 1, axis=0)
     return _unit(sides[int(np.argmax(np.linalg.norm(sides, axis=1)))])
 
@@ -352,8 +354,8 @@ def _long_axis(quad: np.ndarray) -> np.ndarray:
 def _name_stack(outline: np.ndarray, names: list[_Cell]) -> tuple[np.ndarray, list[tuple[_Cell, _Cell]]] | None:
     """(right unit vector, (name, synthesised square cell) pairs) of one grid's stack of
     name cells (alike, see :func:`_alike_groups`), or None where they are none."""
-    first = _long_axis(names[0].quad)
-    axis = _unit(np.sum([a if a @ first > 0 else -a for a in (_long_axis(c.quad) for c in names)], axis=0))
+    first = _long_side_direction(names[0].quad)
+    axis = _unit(np.sum([a if a @ first > 0 else -a for a in (_long_side_direction(c.quad) for c in names)], axis=0))
     down = np.array([-axis[1], axis[0]], dtype=np.float32)
     length = float(np.median([np.ptp(c.quad @ axis) for c in names]))
     height = float(np.median([np.ptp(c.quad @ down) for c in names]))
@@ -361,21 +363,19 @@ def _name_stack(outline: np.ndarray, names: list[_Cell]) -> tuple[np.ndarray, li
     centre_u = np.array([c.centre @ axis for c in names])
     if np.ptp(centre_u) > 0.25 * length:
         return None
-    reach = {}
-    for sign in (1.0, -1.0):
-        right = (sign * axis).astype(np.float32)
-        quads = [order_quad(c.quad, right, down if sign > 0 else -down) for c in names]
-        reach[sign] = float(np.median([_reach(outline, q) for q in quads]))
+    # Each cell ordered with +x either way along the stack, and how far the grid reaches past it.
+    ordered = {sign: [order_quad(c.quad, (sign * axis).astype(np.float32), sign * down) for c in names]
+               for sign in (1.0, -1.0)}
+    reaches = {sign: [_reach(outline, q) for q in quads] for sign, quads in ordered.items()}
+    reach = {sign: float(np.median(r)) for sign, r in reaches.items()}
     sign = 1.0 if reach[1.0] >= reach[-1.0] else -1.0
     if reach[sign] < SQUARE_SIDE_REACH[0] * height or reach[-sign] > SQUARE_SIDE_REACH[1] * height:
         return None
     right = (sign * axis).astype(np.float32)
-    down = np.array([-right[1], right[0]], dtype=np.float32)
     rule = reach[-sign]  # the border beyond the names' far ends: about a rule's width
     rows = []
-    for c in names:
-        q = order_quad(c.quad, right, down)
-        width = _reach(outline, q) - 2 * rule
+    for c, q, cell_reach in zip(names, ordered[sign], reaches[sign]):
+        width = cell_reach - 2 * rule
         if width < SQUARE_SIDE_REACH[0] * height:
             continue
         top, bottom = _unit(q[1] - q[0]), _unit(q[2] - q[3])
