@@ -227,6 +227,19 @@ def test_a_form_word_names_a_form_only_where_it_was_read_surely() -> None:
     assert certain and order[0].id == "kz2021-maslikhat-5"
 
 
+def test_a_rival_form_word_read_nearly_leaves_the_form_open() -> None:
+    """A shaken five-party maslikhat: its Kazakh title's garble held «ламент», which matches
+    the Mazhilis' ПАРЛАМЕНТ at 0.8, and «АЛАСЫ» (the maslikhat's ҚАЛАСЫ, one letter lost),
+    read surely. Counted on the Mazhilis without review (make eval seed 605918237, IMG_00619)."""
+    forms = [TEMPLATES["kz2021-maslikhat-5"], TEMPLATES["kz2021-mazhilis"]]
+    text = ("ИРЕН бе БОЛИТ Да ГИлруанЕ Пенн стир МЛС ива ть, я Бина ГИ тк щигх Кара 2 =. нони\n"
+            "ЕЭ><тТІЗ «АЛАСЫ сты “ж леттүғгтадьАе сэл амп ағыс ызтТа РА Ұқ САУ тес Тт жтест ІН АС ламент “ғо писи")
+    assert not rank_by_title(text, forms, form_text="ча ^\n«АЛАСЫ")[1]
+    # Without the near form word, the Mazhilis keyword piece still decides (as it did).
+    order, certain = rank_by_title(text, forms, form_text="ча ^")
+    assert certain and order[0].id == "kz2021-mazhilis"
+
+
 @pytest.mark.parametrize("template_id,length_mm,angle,px_per_mm", [
     ("kz2021-mazhilis", 2.5, 35, 8.0),
     ("kz2021-mazhilis", 3.0, 120, 8.0),

@@ -959,11 +959,12 @@ TITLE_MARGIN = 0.1
 FORM_WORD_MATCH = 0.95
 
 
-def title_names(text: str, template: Template, *, form_text: str | None = None) -> float:
+def title_names(text: str, template: Template, *, form_text: str | None = None,
+                form_word_match: float = FORM_WORD_MATCH) -> float:
     """How well ``text`` names ``template`` (0–1): its best keyword, or a form word read whole
-    as one word at ``FORM_WORD_MATCH`` or better (in ``form_text``, where given)."""
+    as one word at ``form_word_match`` or better (in ``form_text``, where given)."""
     form = _best_keyword(text if form_text is None else form_text, template.form_words, whole=True, join=False)
-    return max(_best_keyword(text, template.keywords), form if form >= FORM_WORD_MATCH else 0.0)
+    return max(_best_keyword(text, template.keywords), form if form >= form_word_match else 0.0)
 
 
 def rank_by_title(text: str, templates: list[Template], *,
@@ -981,7 +982,12 @@ def rank_by_title(text: str, templates: list[Template], *,
                     key=lambda x: (-x[0], x[1]))
     order = [t for _, _, t in scored]
     # Forms of one contest share their title: it only has to tell the contests apart.
-    rivals = [score for score, _, t in scored if t.contest != order[0].contest]
+    # A rival's form word read nearly is doubt, though it is no proof: a shaken maslikhat
+    # title's Kazakh line read «АЛАСЫ» (ҚАЛАСЫ, sure) and «ламент», which matched the
+    # Mazhilis' ПАРЛАМЕНТ at 0.8, and the vote was counted on the Mazhilis (make eval seed
+    # 605918237, IMG_00619).
+    rivals = [title_names(text, t, form_text=form_text, form_word_match=0.0)
+              for _, _, t in scored if t.contest != order[0].contest]
     if not rivals:
         return order, True
     return order, scored[0][0] >= KEYWORD_MATCH and scored[0][0] - max(rivals) >= TITLE_MARGIN
