@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 BV     := $(VENV)/bin/ballot-vision
-SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-kaz tesseract-ocr-rus fonts-dejavu-core fonts-liberation fonts-freefont-ttf
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-kaz tesseract-ocr-rus fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-freefont-ttf
 OUT    ?= out
 
 .PHONY: install system-deps demo test bench eval clean

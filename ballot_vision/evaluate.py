@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .synth.generate import PRESSES
 from .templates import load_templates
 
 
@@ -236,21 +237,23 @@ def _complete_set(photos: Path, n: int) -> bool:
     return len(pd.read_csv(truth, dtype=str, keep_default_na=False)) == n
 
 
-def run_set(n: int, difficulty: str, seed: int, out_dir: Path, workers: int) -> pd.DataFrame:
-    """Generate a set, read it with the batch engine, return the joined table."""
+def run_set(n: int, difficulty: str, seed: int, out_dir: Path, workers: int, press: str = "house") -> pd.DataFrame:
+    """Generate a set (printed by ``press``), read it with the batch engine, return the joined table."""
     from .batch.runner import run
     from .pipeline import PipelineContext
     from .synth.generate import generate
 
-    photos = out_dir / f"{difficulty}-{seed}"
+    name = f"{difficulty}-{seed}" if press == "house" else f"{difficulty}-{press}-{seed}"
+    photos = out_dir / name
     started = time.perf_counter()
     if _complete_set(photos, n):
         # Same seed, size and difficulty give the same photos: a kept --out set is reused.
         print(f"reusing the {n} {difficulty} photos (seed {seed}) in {photos}", flush=True)
     else:
-        generate(n=n, out_dir=photos, seed=seed, difficulty=difficulty, jobs=workers)
+        generate(n=n, out_dir=photos, seed=seed, difficulty=difficulty, jobs=workers,
+                 forced={"press": press} if press != "house" else None)
         print(f"generated {n} {difficulty} photos (seed {seed}) in {time.perf_counter() - started:.0f} s", flush=True)
-    results_csv = out_dir / f"results-{difficulty}-{seed}.csv"
+    results_csv = out_dir / f"results-{name}.csv"
     started = time.perf_counter()
     run(photos, results_csv, context=PipelineContext.default(), workers=workers, overwrite=True, progress=False)
     print(f"read them in {time.perf_counter() - started:.0f} s", flush=True)
@@ -267,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=None, help="keep photos and CSVs here (default: a temp folder)")
     parser.add_argument("--report", type=Path, default=Path("out/eval-report.txt"), help="where to write the report")
+    parser.add_argument("--press", choices=PRESSES, default="house",
+                        help="who prints the sheets: house (the renderer the reader was developed with) or "
+                             "second (a print designed apart from it, to see how the reader copes with the unseen)")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
     with tempfile.TemporaryDirectory(prefix="bv-eval-") as tmp:
@@ -276,8 +282,9 @@ def main(argv: list[str] | None = None) -> int:
         for difficulty, n in (("normal", args.n), ("hard", args.n_hard)):
             if n <= 0:
                 continue
-            merged = run_set(n, difficulty, seed, out, args.workers)
-            text = report(merged, f"{difficulty} difficulty, {n} photos, seed {seed}")
+            merged = run_set(n, difficulty, seed, out, args.workers, args.press)
+            printed = "" if args.press == "house" else f", {args.press} press"
+            text = report(merged, f"{difficulty} difficulty, {n} photos, seed {seed}{printed}")
             print(text, flush=True)
             texts.append(text)
         report_path = args.report

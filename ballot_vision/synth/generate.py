@@ -17,7 +17,7 @@ import csv
 import io
 import os
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ballot_vision.render import PrintStyle, render_side, side_geometry
+from ballot_vision.render import PrintStyle, SideGeometry, render_side, side_geometry
 from ballot_vision.synth import camera, delivery, marks, paper, scenes
 from ballot_vision.synth.ink import PENS, apply_ink, blend_coverage, vary_pen
 from ballot_vision.templates import Rect, Template, load_templates
@@ -43,7 +43,7 @@ TRUTH_COLUMNS: tuple[str, ...] = (
     "paper_shade", "difficulty", "squares_px",
     # Extra columns.
     "vote", "other_kind", "dup_variant", "format", "width_px", "height_px", "stray_dots", "over_border", "stamp",
-    "signature_px", "hidden_squares", "index", "seed", "square_cell_mm", "table_inset_mm",
+    "signature_px", "hidden_squares", "index", "seed", "square_cell_mm", "table_inset_mm", "press",
 )  # fmt: skip
 
 #: Share of maslikhat ballots photographed on one of the other row sets (BALLOTS-2021.md:
@@ -82,6 +82,11 @@ OTHER_WEIGHTS = {"document": 0.3, "form": 0.3, "receipt": 0.2, "scene": 0.2}
 BACKGROUND_WEIGHTS = {"wood": 0.3, "table": 0.3, "cloth": 0.2, "papers": 0.2}
 FOLD_WEIGHTS = {"half": 0.6, "thirds": 0.3, "quarters": 0.1}
 DUP_VARIANTS = ("identical", "recompressed", "resized", "cropped")
+#: Who printed the sheet: ``house``, the renderer the pipeline was developed against
+#: (:mod:`ballot_vision.render`), or ``second``, a press designed apart from it and from the
+#: pipeline (:mod:`ballot_vision.synth.second_press`), to measure how the reader copes with
+#: a print it was never tuned on. Never drawn: a run forces ``press=second``.
+PRESSES = ("house", "second")
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ def _rngs(seed: int, index: int) -> dict[str, np.random.Generator]:
     """Independent child streams of photo ``index`` (one per aspect, so forcing one aspect leaves the others alone)."""
     # New streams go last: spawned children are numbered, so the others stay as they were.
     names = ("plan", "style", "marks", "paper", "camera", "background", "finger", "noise", "scene", "dup", "columns",
-             "rowset")
+             "rowset", "press")
     children = np.random.SeedSequence([int(seed), int(index)]).spawn(len(names))
     return {n: np.random.default_rng(c) for n, c in zip(names, children)}
 
@@ -180,6 +185,7 @@ def plan_photo(index: int, *, seed: int, difficulty: str, templates: Mapping[str
     plan["signature"] = "present" if r.random() < 0.7 else "absent"
     plan["stamp"] = bool(r.random() < 0.35)
     plan["other_kind"] = _choice(r, OTHER_WEIGHTS)
+    plan["press"] = "house"
     # Camera.
     if r.random() < prof.p_any_angle:
         rot = float(r.uniform(-180, 180))
@@ -292,6 +298,7 @@ def _validate(plan: Mapping[str, Any]) -> None:
         "other_kind": scenes.OTHER_KINDS,
         "dup_variant": DUP_VARIANTS,
         "signature": ("present", "absent"),
+        "press": PRESSES,
     }
     for key, allowed in checks.items():
         if plan[key] not in allowed:
@@ -437,10 +444,57 @@ def _add_finger(view: np.ndarray, proj: camera.Projector, rng: np.random.Generat
     return camera.draw_finger(view, tip, base, width_px, rng)
 
 
-def _draw_front(plan: Mapping[str, Any], template: Template, style: PrintStyle, rng: np.random.Generator):
+@dataclass(frozen=True)
+class _Press:
+    """How one sheet was printed: where each side's parts are, and how to draw a blank side."""
+
+    geometry: Callable[[str], SideGeometry]  # side name -> printed geometry, mm
+    blank: Callable[[str, float], np.ndarray]  # (side name, px/mm) -> the blank side, BGR
+    truth: dict[str, str]  # truth.csv columns describing the print
+
+
+def _press(plan: Mapping[str, Any], template: Template, rngs: Mapping[str, np.random.Generator]) -> _Press:
+    """The printer of this photo's sheet (see :data:`PRESSES`)."""
+    if plan["press"] == "second":
+        from ballot_vision.synth import second_press
+
+        press_style = second_press.random_press_style(rngs["press"])
+        front = second_press.press_geometry(template, "front", press_style)
+        rows = [r.h for r in front.rows_mm.values()]
+        squares = [s.w for s in front.squares_mm.values()]
+        return _Press(
+            geometry=lambda side: second_press.press_geometry(template, side, press_style),
+            blank=lambda side, ppm: second_press.press_side(template, side, px_per_mm=ppm, style=press_style),
+            truth=dict(press="second", print_font=f"{press_style.title_family}/{press_style.body_family}",
+                       print_scale=f"{press_style.scale:.4f}",
+                       print_dx_mm=f"{press_style.offset_mm[0]:.2f}",
+                       print_dy_mm=f"{press_style.offset_mm[1]:.2f}",
+                       row_height_mm=f"{np.mean(rows):.2f}" if rows else "",
+                       square_mm=f"{np.mean(squares):.2f}" if squares else "",
+                       paper_shade=",".join(str(v) for v in press_style.paper_bgr[::-1])),
+        )
+    style = PrintStyle.random(rngs["style"], template).with_random_columns(rngs["columns"], template)
+    return _Press(
+        geometry=lambda side: side_geometry(template, side, style),
+        blank=lambda side, ppm: render_side(template, side, px_per_mm=ppm, style=style).bgr,
+        truth=dict(
+            press="house",
+            print_font=style.font,
+            print_scale=f"{style.scale:.4f}",
+            print_dx_mm=f"{style.offset_mm[0]:.2f}",
+            print_dy_mm=f"{style.offset_mm[1]:.2f}",
+            row_height_mm="" if style.row_height_mm is None else f"{style.row_height_mm:.2f}",
+            square_mm="" if style.square_mm is None else f"{style.square_mm:.2f}",
+            square_cell_mm="" if style.square_cell_mm is None else f"{style.square_cell_mm:.2f}",
+            table_inset_mm=",".join(f"{v:.2f}" for v in style.table_inset_mm),
+            paper_shade=",".join(str(v) for v in style.paper_rgb),
+        ),
+    )
+
+
+def _draw_front(plan: Mapping[str, Any], template: Template, press: _Press, rng: np.random.Generator):
     """The function that draws the marked front at a given resolution, and the squares that carry ink."""
-    geo = side_geometry(template, "front", style)
-    squares = geo.squares_mm
+    squares = press.geometry("front").squares_mm
     pen = vary_pen(PENS[plan["pen"]], rng)
     width = float(plan["stroke_mm"]) * (1.3 if pen.pencil else 1.0)
     strokes = []
@@ -466,7 +520,7 @@ def _draw_front(plan: Mapping[str, Any], template: Template, style: PrintStyle, 
     seed = int(rng.integers(2**31))
 
     def draw(ppm: float) -> np.ndarray:
-        sheet = render_side(template, "front", px_per_mm=ppm, style=style).bgr
+        sheet = press.blank("front", ppm)
         ink_rng = np.random.default_rng(seed)
         sheet = apply_ink(sheet, strokes, pen, px_per_mm=ppm, rng=ink_rng)
         dot_pen = pen if not pen.pencil else vary_pen(PENS["blue"], ink_rng)
@@ -475,9 +529,9 @@ def _draw_front(plan: Mapping[str, Any], template: Template, style: PrintStyle, 
     return draw, squares, marked, len(dots)
 
 
-def _draw_back(plan: Mapping[str, Any], template: Template, style: PrintStyle, rng: np.random.Generator):
+def _draw_back(plan: Mapping[str, Any], template: Template, press: _Press, rng: np.random.Generator):
     """The function that draws the back (signature and stamp as planned) at a given resolution."""
-    geo = side_geometry(template, "back", style)
+    geo = press.geometry("back")
     strokes = []
     pen = vary_pen(PENS[str(rng.choice(["blue", "black", "violet"], p=[0.6, 0.25, 0.15]))], rng)
     if plan["signature"] == "present" and geo.signature_line_mm is not None:
@@ -491,7 +545,7 @@ def _draw_back(plan: Mapping[str, Any], template: Template, style: PrintStyle, r
     seed = int(rng.integers(2**31))
 
     def draw(ppm: float) -> np.ndarray:
-        sheet = render_side(template, "back", px_per_mm=ppm, style=style).bgr
+        sheet = press.blank("back", ppm)
         ink_rng = np.random.default_rng(seed)
         if stamp_spec is not None:
             centre, diameter, precinct, colour = stamp_spec
@@ -543,7 +597,9 @@ def _tags(plan: Mapping[str, Any], row: Mapping[str, Any]) -> list[str]:
     if kind == "other":
         tags.append(f"other_{plan['other_kind']}")
     if kind in ("front", "back"):
-        tags.append("print_serif" if "Serif" in row["print_font"] else "print_sans")
+        tags.append("print_serif" if "serif" in row["print_font"].lower() else "print_sans")
+        if plan["press"] != "house":
+            tags.append(f"press_{plan['press']}")
         if kind == "front" and row["square_cell_mm"]:
             tags.append("print_columns_moved")
         if plan["fold"] != "none":
@@ -634,28 +690,17 @@ def _make(plan: Mapping[str, Any], templates: Mapping[str, Template]) -> tuple[b
     marked: list[str] = []
     if kind in ("front", "back"):
         template = templates[plan["template"]]
-        style = PrintStyle.random(rngs["style"], template).with_random_columns(rngs["columns"], template)
-        row.update(
-            template=template.id,
-            print_font=style.font,
-            print_scale=f"{style.scale:.4f}",
-            print_dx_mm=f"{style.offset_mm[0]:.2f}",
-            print_dy_mm=f"{style.offset_mm[1]:.2f}",
-            row_height_mm="" if style.row_height_mm is None else f"{style.row_height_mm:.2f}",
-            square_mm="" if style.square_mm is None else f"{style.square_mm:.2f}",
-            square_cell_mm="" if style.square_cell_mm is None else f"{style.square_cell_mm:.2f}",
-            table_inset_mm=",".join(f"{v:.2f}" for v in style.table_inset_mm),
-            paper_shade=",".join(str(v) for v in style.paper_rgb),
-        )
+        press = _press(plan, template, rngs)
+        row.update(template=template.id, **press.truth)
         if kind == "front":
-            draw, squares, marked, n_dots = _draw_front(plan, template, style, rngs["marks"])
-            table = side_geometry(template, "front", style).table_mm
+            draw, squares, marked, n_dots = _draw_front(plan, template, press, rngs["marks"])
+            table = press.geometry("front").table_mm
             shot = _photograph(plan, draw, (template.paper_w, template.paper_h), view_wh, rngs, squares_mm=squares, signature_mm=None, keep_mm=[table] if table else [])
             row.update(vote=plan["vote"], stray_dots=n_dots, over_border=str(bool(plan["over_border"])).lower())
             if plan["vote"] != "blank":
                 row.update(mark=plan["mark"] if plan["vote"] == "single" else f"{plan['mark']};{plan['mark2']}", pen=plan["pen"], stroke_mm=plan["stroke_mm"])
         else:
-            draw, sig_box = _draw_back(plan, template, style, rngs["marks"])
+            draw, sig_box = _draw_back(plan, template, press, rngs["marks"])
             shot = _photograph(plan, draw, (template.paper_w, template.paper_h), view_wh, rngs, squares_mm={}, signature_mm=sig_box, keep_mm=[sig_box] if sig_box else [])
             row.update(signature=plan["signature"], stamp=str(bool(plan["stamp"])).lower())
     else:
