@@ -138,3 +138,58 @@ def test_a_sliver_beside_a_squares_inside_is_no_row() -> None:
     were all there (make eval seed 4093317526, IMG_00407: read as a back)."""
     found = locate_table(_narrow_column_table())
     assert found and all(row.name_quad is not None and 400 < np.ptp(row.name_quad[:, 0]) for row in found.rows)
+
+
+def _hairline_table(*, border: bool, turn: int = 0) -> np.ndarray:
+    """(700, 760, 3): a four-row table whose inner rules vanished (a press's hairlines on a
+    small photo): its heavy squares (70 px, rows 110 px apart, 40 px from the right border),
+    lines of name print on their left, and the table's border where ``border``; turned by
+    ``turn`` quarter turns."""
+    img = np.full((700, 760, 3), 245, np.uint8)
+    if border:
+        cv2.rectangle(img, (40, 80), (700, 520), (30, 30, 30), 4)
+    for i in range(4):
+        top = 100 + i * 110
+        cv2.rectangle(img, (590, top), (660, top + 70), (30, 30, 30), 6)
+        for j, length in enumerate((300, 380)):  # the Kazakh and Russian names
+            cv2.line(img, (120, top + 25 + 22 * j), (120 + length, top + 25 + 22 * j), (40, 40, 40), 9)
+    return np.ascontiguousarray(np.rot90(img, turn))
+
+
+def test_squares_in_a_border_without_rules_between_them_make_rows() -> None:
+    for turn in (0, 2):
+        found = locate_table(_hairline_table(border=True, turn=turn))
+        assert found and found.n_seen == 4 and len(found.rows) == 4, turn
+        assert found.quarter_turns == turn, found.rotation_deg
+        assert 100 <= found.pitch_px <= 120
+        # Each row's square cell holds its square, and reaches the border on the right.
+        for row in found.rows:
+            assert row.name_quad is None
+            quad = row.square_quad
+            side = np.linalg.norm(quad[1] - quad[0])
+            assert 130 <= side <= 150  # 2 x the 35 + 40 px from the square's centre to the border
+
+
+def test_free_standing_squares_beside_names_make_rows() -> None:
+    """No border either: the names' print tells which side is left."""
+    found = locate_table(_hairline_table(border=False, turn=1))
+    assert found and found.n_seen == 4
+    assert found.quarter_turns == 1
+
+
+def test_a_column_of_squares_without_names_beside_it_is_no_table() -> None:
+    img = np.full((700, 760, 3), 245, np.uint8)
+    for i in range(4):
+        cv2.rectangle(img, (340, 100 + i * 110), (410, 170 + i * 110), (30, 30, 30), 6)
+    assert not locate_table(img)
+
+
+def test_one_small_row_beside_a_column_of_squares_is_not_the_table() -> None:
+    """A small print's box of two cells (a boxed date line) above a table of hairlines
+    paired as a one-row table, and the squares were never looked at."""
+    img = _hairline_table(border=False)
+    cv2.rectangle(img, (200, 20), (440, 50), (30, 30, 30), 3)
+    cv2.line(img, (400, 20), (400, 50), (30, 30, 30), 3)
+    cv2.rectangle(img, (412, 28), (430, 43), (30, 30, 30), 3)
+    found = locate_table(img)
+    assert found and found.n_seen == 4 and 100 <= found.pitch_px <= 120

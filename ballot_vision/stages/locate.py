@@ -60,6 +60,9 @@ class LocateFailure:
     #: The table its name cells alone make, where they do (see :func:`_rows_beside_names`):
     #: taken only where no look at the photo shows a square cell beside a name cell.
     by_names: TableObservation | None = None
+    #: ...and its printed squares alone (see :func:`_rows_from_squares`): only where no
+    #: look's name cells make one either.
+    by_squares: TableObservation | None = None
 
     def __bool__(self) -> bool:
         return False
@@ -326,6 +329,115 @@ def _rows_beside_names(contours, cells: list[_Cell]) -> tuple[int, np.ndarray, l
     return best
 
 
+#: A printed square's inside over its outline's area: 16 over 18 mm squared is 0.79; a heavy
+#: border on a small photo leaves less, and an outline that takes in a rule more.
+SQUARE_INSIDE_AREA = (0.3, 0.92)
+#: A row is this many squares tall (rows 25-33 mm, squares 15-20 mm: 1.25-2.2).
+ROW_PITCH_SQUARES = (1.15, 2.5)
+#: From a square's centre, the table's border lies at most this many square sides out on the
+#: squares' side (a 30-mm cell around 18 mm: 0.83), and at least this many on the names'.
+SQUARE_CELL_REACH = 1.5
+NAME_CELL_REACH = 2.5
+#: Half a square cell's width in square sides, where no border encloses the squares to
+#: measure it by (the design's 30 mm around 18).
+SQUARE_CELL_HALF = 0.83
+#: Where no border encloses the squares, the names' side holds this many times the ink of
+#: the other (print against the sheet's margin), and this share at least, in bands from
+#: NAME_BAND[0] to NAME_BAND[1] square sides out.
+NAMES_INK_RATIO = 2.0
+NAMES_MIN_INK = 0.02
+NAME_BAND = (1.0, 3.0)
+
+
+def _rows_from_squares(ink: np.ndarray, contours, hierarchy: np.ndarray,
+                       cells: list[_Cell]) -> tuple[int, np.ndarray, list, list] | None:
+    """Rows of a table whose rules are too faint to close a cell, from its printed squares.
+
+    A press's hairline rules (0.15 mm) vanish on a small or blurred photo while the squares'
+    heavy borders stay, and often the table's border: a sharp 960-px vote printed so was taken
+    for a back (second press, make eval seed 605918237, IMG_00045). A square is centred in
+    its cell, whose far side is the table's border: each row's square cell is made of the
+    square's centre, out to the border and as far back (``SQUARE_CELL_HALF`` square sides
+    where no border encloses them), a row's pitch tall. It takes two squares alike in one
+    column at a row's pitch, with the names' side told by the border's reach (far on the
+    names' side) or else by the ink beside the column.
+
+    Returns (the table's outline index or -1, right unit vector, [], square cells) as
+    :func:`_orient` does for a column of square cells without name cells, or None.
+    """
+    columns: dict[int, list[tuple[_Cell, float]]] = {}
+    for c in cells:
+        square = c.parent
+        if square < 0 or _side_ratio(c.quad) < SQUARE_INSIDE_SIDE_RATIO:
+            continue
+        outline = _as_quad(contours[square], min_side_ratio=SQUARE_INSIDE_SIDE_RATIO)
+        if outline is None:
+            continue
+        side = float(np.sqrt(cv2.contourArea(outline)))
+        if SQUARE_INSIDE_AREA[0] <= c.area / side**2 <= SQUARE_INSIDE_AREA[1]:
+            columns.setdefault(int(hierarchy[square, 3]), []).append((c, side))
+    best = None
+    for hole, found in columns.items():
+        side = float(np.median([s for _, s in found]))
+        found = [(c, s) for c, s in found if abs(np.log(s / side)) <= np.log(NAME_STACK_AREA) / 2]
+        if len(found) < 2:
+            continue
+        centres = np.array([c.centre for c, _ in found])
+        _, _, vt = np.linalg.svd(centres - centres.mean(axis=0))
+        down = vt[0].astype(np.float32)
+        right = np.array([-down[1], down[0]], dtype=np.float32)
+        steps = np.diff(np.sort(centres @ down))
+        pitch = float(steps.min())
+        if (np.ptp(centres @ right) > 0.3 * side
+                or not ROW_PITCH_SQUARES[0] * side <= pitch <= ROW_PITCH_SQUARES[1] * side
+                or np.any(np.abs(steps / pitch - np.round(steps / pitch)) > 0.2)):
+            continue
+        if hole >= 0:
+            polygon = contours[hole].reshape(-1, 2).astype(np.float32)
+            reach = (polygon - centres.mean(axis=0)) @ right
+            if float(reach.max()) > -float(reach.min()):
+                right = -right
+            near = [_ray_exit(polygon, c.centre, right) for c, _ in found]
+            far = [_ray_exit(polygon, c.centre, -right) for c, _ in found]
+            if not (0.5 * side < float(np.median(near)) <= SQUARE_CELL_REACH * side
+                    and float(np.median(far)) >= NAME_CELL_REACH * side):
+                continue
+        else:
+            beside = {sign: _band_ink(ink, centres, sign * right, down, side, pitch) for sign in (1.0, -1.0)}
+            if beside[1.0] > beside[-1.0]:
+                right = -right
+            names_ink = max(beside.values())
+            if names_ink < NAMES_MIN_INK or names_ink < NAMES_INK_RATIO * min(beside.values()):
+                continue
+            near = [SQUARE_CELL_HALF * side] * len(found)
+        down = np.array([-right[1], right[0]], dtype=np.float32)
+        made = []
+        for (c, _), r in zip(found, near):
+            quad = np.float32([c.centre + a * r * right + b * pitch / 2 * down
+                               for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))])
+            made.append(_Cell(quad=quad, area=float(cv2.contourArea(quad)), centre=c.centre.astype(np.float32),
+                              parent=-1, index=-1, has_square=True))
+        if best is None or len(made) > len(best[3]):
+            best = (int(hierarchy[hole, 3]) if hole >= 0 else -1, right, [], made)
+    return best
+
+
+def _band_ink(ink: np.ndarray, centres: np.ndarray, direction: np.ndarray, down: np.ndarray,
+              side: float, pitch: float) -> float:
+    """Share of ink in a band beside a column of squares (``centres``, (K, 2) px), from
+    ``NAME_BAND[0]`` to ``NAME_BAND[1]`` square sides out along ``direction``, the column's
+    length plus half a pitch at each end."""
+    along = centres @ down
+    top = centres[int(np.argmin(along))] - down * pitch / 2
+    bottom = centres[int(np.argmax(along))] + down * pitch / 2
+    near, far = NAME_BAND[0] * side, NAME_BAND[1] * side
+    band = np.float32([top + near * direction, top + far * direction, bottom + far * direction, bottom + near * direction])
+    mask = np.zeros(ink.shape, np.uint8)
+    cv2.fillConvexPoly(mask, np.round(band).astype(np.int32), 1)
+    area = int(mask.sum())
+    return float(np.count_nonzero(ink[mask > 0])) / area if area else 0.0
+
+
 def _square_inside(hole: _Cell, cell: _Cell) -> bool:
     """Whether ``hole`` may be the inside of the printed square of square cell ``cell``:
     the right size, about centred in it (a cell split in two halves is not)."""
@@ -488,8 +600,9 @@ def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObser
     long side at most ``upscale_limit_px``), because a ballot far from the camera has
     rules under a pixel wide and squares a couple of pixels from their cell's rules,
     which merge at the photo's own resolution and separate when enlarged. Only where no
-    look shows a square cell are rows made of name cells alone (see
-    :func:`_rows_beside_names`): a square cell seen is measured, a made one estimated.
+    look shows a square cell beside a name cell are rows made of name cells alone (see
+    :func:`_rows_beside_names`), or else of printed squares alone (hairline rules, see
+    :func:`_rows_from_squares`): a cell seen is measured, a made one estimated.
 
     Parameters
     ----------
@@ -517,13 +630,15 @@ def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObser
         if found:
             return found if scale == 1.0 else _scaled(found, scale)
         failures.append(replace(found, cells=tuple(q * scale for q in found.cells),
-                                by_names=found.by_names and _scaled(found.by_names, scale)))
-    by_names = next((f.by_names for f in failures if f.by_names), None)
-    if by_names:
-        return by_names
+                                by_names=found.by_names and _scaled(found.by_names, scale),
+                                by_squares=found.by_squares and _scaled(found.by_squares, scale)))
+    estimated = next((f.by_names for f in failures if f.by_names), None) \
+        or next((f.by_squares for f in failures if f.by_squares), None)
+    if estimated:
+        return estimated
     # The cells of the first look that found any (the photo's own ink before the enlarged).
     found = next((f for i, f in enumerate(failures) if f.cells and i != 1), failures[0])
-    return replace(found, cells=found.cells + cells_cut_by_frame(ink), by_names=None)
+    return replace(found, cells=found.cells + cells_cut_by_frame(ink), by_names=None, by_squares=None)
 
 
 def cells_cut_by_frame(ink: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -565,7 +680,8 @@ def _scaled(obs: TableObservation, factor: float) -> TableObservation:
 
 def _locate_ink(ink: np.ndarray) -> TableObservation | LocateFailure:
     """The table in one ink mask; where no square cell pairs with a name cell, the failure
-    carries the rows its name cells alone make, if any (see :func:`_rows_beside_names`)."""
+    carries the rows its name cells or printed squares alone make, if any (see
+    :func:`_rows_beside_names`, :func:`_rows_from_squares`)."""
     contours, hierarchy = cv2.findContours(ink, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
     hierarchy = hierarchy[0] if hierarchy is not None else None
     cells = find_cells(ink, contours, hierarchy)
@@ -575,8 +691,19 @@ def _locate_ink(ink: np.ndarray) -> TableObservation | LocateFailure:
     oriented = _orient(contours, cells, pairs)
     if not oriented:
         by_names = _rows_beside_names(contours, cells)
+        by_squares = None if by_names else _rows_from_squares(ink, contours, hierarchy, cells)
         return replace(oriented, cells=tuple(c.quad for c in cells),
-                       by_names=_observation(contours, ink.shape, *by_names) if by_names else None)
+                       by_names=_observation(contours, ink.shape, *by_names) if by_names else None,
+                       by_squares=_observation(contours, ink.shape, *by_squares) if by_squares else None)
+    if len(oriented[2]) + len(oriented[3]) == 1:
+        # One row, and a column of printed squares no rules divide: the "row" was some small
+        # print's boxes, the table's rules too faint to see (second press, make eval seed
+        # 605918237, IMG_00311: a 15-px row under the title, beside 37-px squares).
+        made = _rows_from_squares(ink, contours, hierarchy, cells)
+        if made is not None:
+            return LocateFailure("one row, beside a column of squares without rules between them",
+                                 cells=tuple(c.quad for c in cells),
+                                 by_squares=_observation(contours, ink.shape, *made))
     return _observation(contours, ink.shape, *oriented)
 
 
