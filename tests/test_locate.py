@@ -193,3 +193,18 @@ def test_one_small_row_beside_a_column_of_squares_is_not_the_table() -> None:
     cv2.rectangle(img, (412, 28), (430, 43), (30, 30, 30), 3)
     found = locate_table(img)
     assert found and found.n_seen == 4 and 100 <= found.pitch_px <= 120
+
+
+def test_a_rule_beside_free_standing_squares_bounds_their_cells() -> None:
+    """A press's narrow margins put the rule between names and squares inside a cell of the
+    design's width, where scoring took it for a square's side: every square scored as
+    marked (second press, make eval seed 605918237, IMG_00352). Where the rule shows, the
+    cell ends there."""
+    img = _hairline_table(border=False)
+    found = locate_table(img)
+    assert found and all(120 <= np.linalg.norm(r.square_quad[1] - r.square_quad[0]) <= 130 for r in found.rows)
+    cv2.line(img, (575, 80), (575, 520), (30, 30, 30), 3)
+    found = locate_table(img)
+    assert found and found.n_seen == 4
+    for row in found.rows:
+        assert 90 <= np.linalg.norm(row.square_quad[1] - row.square_quad[0]) <= 100

@@ -409,7 +409,13 @@ def _rows_from_squares(ink: np.ndarray, contours, hierarchy: np.ndarray,
             names_ink = max(beside.values())
             if names_ink < NAMES_MIN_INK or names_ink < NAMES_INK_RATIO * min(beside.values()):
                 continue
-            near = [SQUARE_CELL_HALF * side] * len(found)
+            # The rule between names and squares, or the table's right side, where it shows:
+            # the cell is no wider than that (a press's 2.5-mm margins around a 15-mm square
+            # put its rule inside a design-wide cell, where it was taken for the square's
+            # side and every square scored as marked: seed 605918237, IMG_00352).
+            rules = [_rule_offset(ink, centres, sign * right, down, side, pitch) for sign in (-1.0, 1.0)]
+            measured = [d for d in rules if d is not None]
+            near = [min(measured) if measured else SQUARE_CELL_HALF * side] * len(found)
         down = np.array([-right[1], right[0]], dtype=np.float32)
         made = []
         for (c, _), r in zip(found, near):
@@ -420,6 +426,31 @@ def _rows_from_squares(ink: np.ndarray, contours, hierarchy: np.ndarray,
         if best is None or len(made) > len(best[3]):
             best = (int(hierarchy[hole, 3]) if hole >= 0 else -1, right, [], made)
     return best
+
+
+#: A rule beside a column of squares is ink along this share of the column's length.
+RULE_ALONG_COLUMN = 0.6
+
+
+def _rule_offset(ink: np.ndarray, centres: np.ndarray, direction: np.ndarray, down: np.ndarray,
+                 side: float, pitch: float) -> float | None:
+    """Distance (px) from a column of squares' centres (``centres``, (K, 2) px) out along
+    ``direction`` to the first rule running along the whole column (ink along
+    ``RULE_ALONG_COLUMN`` of it), searched from just outside the squares to
+    ``SQUARE_CELL_HALF`` square sides; None where there is none."""
+    along = centres @ down
+    top = centres[int(np.argmin(along))] - down * pitch / 2
+    length = float(np.ptp(along)) + pitch
+    steps = np.arange(0.0, length, 1.0)
+    height, width = ink.shape
+    for offset in np.arange(0.6 * side, SQUARE_CELL_HALF * side, 1.0):
+        points = np.round(top + offset * direction + steps[:, None] * down).astype(np.int32)
+        inside = (points[:, 0] >= 0) & (points[:, 0] < width) & (points[:, 1] >= 0) & (points[:, 1] < height)
+        if inside.mean() < 0.9:
+            return None
+        if np.count_nonzero(ink[points[inside, 1], points[inside, 0]]) >= RULE_ALONG_COLUMN * len(steps):
+            return float(offset)
+    return None
 
 
 def _band_ink(ink: np.ndarray, centres: np.ndarray, direction: np.ndarray, down: np.ndarray,
