@@ -386,12 +386,17 @@ def _rows_from_squares(ink: np.ndarray, contours, hierarchy: np.ndarray,
         _, _, vt = np.linalg.svd(centres - centres.mean(axis=0))
         down = vt[0].astype(np.float32)
         right = np.array([-down[1], down[0]], dtype=np.float32)
-        steps = np.diff(np.sort(centres @ down))
-        pitch = float(steps.min())
+        order = np.argsort(centres @ down)
+        found, centres = [found[i] for i in order], centres[order]
+        sides = np.array([s for _, s in found])
+        # Steps in square sides where they are (a slanted camera shrinks both down the column).
+        steps = np.diff(centres @ down) / ((sides[1:] + sides[:-1]) / 2)
+        unit = float(steps.min())
         if (np.ptp(centres @ right) > 0.3 * side
-                or not ROW_PITCH_SQUARES[0] * side <= pitch <= ROW_PITCH_SQUARES[1] * side
-                or np.any(np.abs(steps / pitch - np.round(steps / pitch)) > 0.2)):
+                or not ROW_PITCH_SQUARES[0] <= unit <= ROW_PITCH_SQUARES[1]
+                or np.any(np.abs(steps / unit - np.round(steps / unit)) > 0.2)):
             continue
+        pitch = unit * side
         if hole >= 0:
             polygon = contours[hole].reshape(-1, 2).astype(np.float32)
             reach = (polygon - centres.mean(axis=0)) @ right
@@ -415,11 +420,11 @@ def _rows_from_squares(ink: np.ndarray, contours, hierarchy: np.ndarray,
             # side and every square scored as marked: seed 605918237, IMG_00352).
             rules = [_rule_offset(ink, centres, sign * right, down, side, pitch) for sign in (-1.0, 1.0)]
             measured = [d for d in rules if d is not None]
-            near = [min(measured) if measured else SQUARE_CELL_HALF * side] * len(found)
+            near = [(min(measured) if measured else SQUARE_CELL_HALF * side) * s / side for s in sides]
         down = np.array([-right[1], right[0]], dtype=np.float32)
         made = []
-        for (c, _), r in zip(found, near):
-            quad = np.float32([c.centre + a * r * right + b * pitch / 2 * down
+        for (c, s), r in zip(found, near):
+            quad = np.float32([c.centre + a * r * right + b * unit * s / 2 * down
                                for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))])
             made.append(_Cell(quad=quad, area=float(cv2.contourArea(quad)), centre=c.centre.astype(np.float32),
                               parent=-1, index=-1, has_square=True))
