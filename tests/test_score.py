@@ -138,6 +138,22 @@ def test_mark_beside_the_square_scores_outside_not_inside():
     assert s.score < CONFIG.marks.marginal and s.outside > 0.2
 
 
+@pytest.mark.parametrize("slant_px", [0, 3])
+def test_a_rule_across_the_cell_inside_its_margin_is_no_mark_beside_the_square(slant_px):
+    """A press's double border puts its inner rule a millimetre or two inside the design's
+    cell, slightly slanted and broken by the print's grain: it is no mark that missed the
+    square (second press, make eval seed 605918237, IMG_00250); a short stroke there is."""
+    img = cell(17)
+    y = int(3.0 * PPM)
+    for x in range(0, img.shape[1] - 12, 12):  # 10-px pieces with 2-px gaps, drifting down
+        drift = slant_px * x // img.shape[1]
+        cv2.line(img, (x, y + drift), (x + 9, y + drift), (30, 30, 30), 2)
+    s = score(img)
+    assert s.score < CONFIG.marks.marginal and s.outside < 0.05
+    cv2.line(img, mm(-13, -8), mm(-9, -8), BLUE, 3, cv2.LINE_AA)
+    assert score(img).outside > 0.1
+
+
 def test_shadow_edge_across_the_square_is_not_ink():
     img = cell().astype(np.float32)
     img[:, 90:] *= 0.55  # hard shadow covering the right half

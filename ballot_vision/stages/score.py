@@ -438,6 +438,36 @@ def stroke_length_px(mask: np.ndarray) -> float:
     return float(skeletonize(mask).sum())
 
 
+#: A printed rule runs straight along the cell, across this share of it at least.
+RULE_ACROSS_CELL = 0.7
+
+
+def _printed_rules(ink: np.ndarray, *, px_per_mm: float) -> np.ndarray:
+    """(M, N) bool: the rows and columns of a rectified cell along which a printed rule runs
+    (``ink``, the square's own border left out, across ``RULE_ACROSS_CELL`` of the cell,
+    within a strip about 0.6 mm wide: a rule a degree or two off the cell's axis, or broken
+    by the print's grain, still is one).
+
+    A table's rules lie at the cell's edges, outside the band a missed mark is looked for
+    in, where the cell is the design's; but a press's double border or a narrower square
+    column puts a rule inside it (second press, make eval seed 605918237, IMG_00250: a
+    double border's inner rule read as a mark outside the top square). A pen's mark beside
+    a square is no straight line across the whole cell.
+    """
+    strip = max(3, int(round(0.6 * px_per_mm)))
+    rules = np.zeros(ink.shape, bool)
+    for axis in (0, 1):
+        along = ink.astype(np.uint8) if axis == 0 else ink.T.astype(np.uint8)
+        near = cv2.dilate(along, np.ones((strip, 1), np.uint8))
+        lines = cv2.dilate((near.mean(axis=1) >= RULE_ACROSS_CELL).astype(np.uint8)[:, None],
+                           np.ones((strip, 1), np.uint8))[:, 0].astype(bool)
+        if axis == 0:
+            rules[lines, :] = True
+        else:
+            rules[:, lines] = True
+    return rules
+
+
 def _erase_creases(grey_ink: np.ndarray, ink: np.ndarray, *, frame: tuple[int, int, int, int],
                    px_per_mm: float) -> np.ndarray:
     """``ink`` without grey straight lines that cross the whole square and beyond.
@@ -688,7 +718,8 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
     band = np.zeros_like(ink)
     band[margin:-margin, margin:-margin] = True
     band[max(0, top - grow):bottom + grow, max(0, left - grow):right + grow] = False
-    outside = min(1.0, stroke_length_px(ink & band) / side_px)
+    beside = ink & band
+    outside = min(1.0, stroke_length_px(beside & ~_printed_rules(beside, px_per_mm=px_per_mm)) / side_px)
 
     pencil = 0.0
     if interior_ink.sum() > 0:
