@@ -329,6 +329,31 @@ def _rows_beside_names(contours, cells: list[_Cell]) -> tuple[int, np.ndarray, l
     return best
 
 
+def _column_axes(centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(down, right) float32 unit vectors of a column of points ((K, 2) px): along its
+    best-fitting line, and across it (signs arbitrary)."""
+    _, _, vt = np.linalg.svd(centres - centres.mean(axis=0))
+    down = vt[0].astype(np.float32)
+    return down, np.array([-down[1], down[0]], dtype=np.float32)
+
+
+def _away_from_names(outline: np.ndarray, centres: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``right`` or its opposite, pointing from the names to a column of squares at
+    ``centres``: the grid's ``outline`` ((K, 2) px) reaches far to the names' side of the
+    column and barely past it on the other, whether or not the rules between the names
+    survived."""
+    reach = (outline - centres.mean(axis=0)) @ right
+    return -right if abs(float(reach.max())) > abs(float(reach.min())) else right
+
+
+def _column_ends(centres: np.ndarray, down: np.ndarray, pitch: float) -> tuple[np.ndarray, np.ndarray]:
+    """The top and bottom ends ((2,) px) of a column of squares' rows: half a pitch beyond
+    its first and last square's centres along ``down``."""
+    along = centres @ down
+    return (centres[int(np.argmin(along))] - down * pitch / 2,
+            centres[int(np.argmax(along))] + down * pitch / 2)
+
+
 #: A printed square's inside over its outline's area: 16 over 18 mm squared is 0.79; a heavy
 #: border on a small photo leaves less, and an outline that takes in a rule more.
 SQUARE_INSIDE_AREA = (0.3, 0.92)
@@ -383,9 +408,7 @@ def _rows_from_squares(ink: np.ndarray, contours, hierarchy: np.ndarray,
         if len(found) < 2:
             continue
         centres = np.array([c.centre for c, _ in found])
-        _, _, vt = np.linalg.svd(centres - centres.mean(axis=0))
-        down = vt[0].astype(np.float32)
-        right = np.array([-down[1], down[0]], dtype=np.float32)
+        down, right = _column_axes(centres)
         order = np.argsort(centres @ down)
         found, centres = [found[i] for i in order], centres[order]
         sides = np.array([s for _, s in found])
@@ -399,9 +422,7 @@ def _rows_from_squares(ink: np.ndarray, contours, hierarchy: np.ndarray,
         pitch = unit * side
         if hole >= 0:
             polygon = contours[hole].reshape(-1, 2).astype(np.float32)
-            reach = (polygon - centres.mean(axis=0)) @ right
-            if float(reach.max()) > -float(reach.min()):
-                right = -right
+            right = _away_from_names(polygon, centres, right)
             near = [_ray_exit(polygon, c.centre, right) for c, _ in found]
             far = [_ray_exit(polygon, c.centre, -right) for c, _ in found]
             if not (0.5 * side < float(np.median(near)) <= SQUARE_CELL_REACH * side
@@ -443,10 +464,8 @@ def _rule_offset(ink: np.ndarray, centres: np.ndarray, direction: np.ndarray, do
     ``direction`` to the first rule running along the whole column (ink along
     ``RULE_ALONG_COLUMN`` of it), searched from just outside the squares to
     ``SQUARE_CELL_HALF`` square sides; None where there is none."""
-    along = centres @ down
-    top = centres[int(np.argmin(along))] - down * pitch / 2
-    length = float(np.ptp(along)) + pitch
-    steps = np.arange(0.0, length, 1.0)
+    top, _ = _column_ends(centres, down, pitch)
+    steps = np.arange(0.0, float(np.ptp(centres @ down)) + pitch, 1.0)
     height, width = ink.shape
     for offset in np.arange(0.6 * side, SQUARE_CELL_HALF * side, 1.0):
         points = np.round(top + offset * direction + steps[:, None] * down).astype(np.int32)
@@ -463,9 +482,7 @@ def _band_ink(ink: np.ndarray, centres: np.ndarray, direction: np.ndarray, down:
     """Share of ink in a band beside a column of squares (``centres``, (K, 2) px), from
     ``NAME_BAND[0]`` to ``NAME_BAND[1]`` square sides out along ``direction``, the column's
     length plus half a pitch at each end."""
-    along = centres @ down
-    top = centres[int(np.argmin(along))] - down * pitch / 2
-    bottom = centres[int(np.argmax(along))] + down * pitch / 2
+    top, bottom = _column_ends(centres, down, pitch)
     near, far = NAME_BAND[0] * side, NAME_BAND[1] * side
     band = np.float32([top + near * direction, top + far * direction, bottom + far * direction, bottom + near * direction])
     mask = np.zeros(ink.shape, np.uint8)
@@ -599,16 +616,9 @@ def _orient(contours, cells: list[_Cell], pairs: list[tuple[_Cell, _Cell]]):
         if len(squares) < 2:
             return LocateFailure("no table rows (name cell beside a square cell) found")
         centres = np.array([c.centre for c in squares])
-        _, _, vt = np.linalg.svd(centres - centres.mean(axis=0))
-        column = vt[0]
-        right = np.array([-column[1], column[0]], dtype=np.float32)
+        _, right = _column_axes(centres)
         # The name cells (the rest of the grid) lie on the -x side of the squares.
-        # The grid reaches far to the names' side of the square column and barely past
-        # it on the other, whether or not the rules between the names survived.
-        outline = contours[parent].reshape(-1, 2).astype(np.float32)
-        reach = (outline - centres.mean(axis=0)) @ right
-        if abs(float(reach.max())) > abs(float(reach.min())):
-            right = -right
+        right = _away_from_names(contours[parent].reshape(-1, 2).astype(np.float32), centres, right)
         spread = (centres - centres.mean(axis=0)) @ right
         sides = np.sqrt([c.area for c in squares])
         if np.abs(spread).max() > 0.3 * np.median(sides):
