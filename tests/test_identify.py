@@ -12,7 +12,7 @@ from ballot_vision.render import PrintStyle, render_side
 from ballot_vision.config import load_config
 from ballot_vision.stages.identify import (PROFILE_MATCH, candidate_fits, choose_template, order_by_name_scores,
                                            outline_placements, page_profile_match, rank_by_title, row_party,
-                                           settle_row_set, square_beyond, squares_fit)
+                                           settle_row_set, square_beyond, squares_fit, table_may_continue)
 from ballot_vision.stages.locate import locate_table
 from ballot_vision.synth.scenes import form_template
 from ballot_vision.templates import load_templates
@@ -177,6 +177,29 @@ def test_a_table_cut_above_its_first_row_is_no_proof_of_a_smaller_form() -> None
     if identified.certain:
         assert identified.template.id == "kz2021-mazhilis"
         assert identified.registration.cell_to_mm[0] is None  # and its first row is the one out of sight
+
+
+@pytest.mark.parametrize("right_margin_mm", [1.5, 20.0])
+def test_a_whole_table_whose_right_border_nears_the_photos_side_ends_where_its_rules_do(right_margin_mm: float) -> None:
+    """A sharp three-party maslikhat, whole, photographed with its right border 1.5 mm from
+    the photo's side: the paper beyond the border is out of frame, but nothing of its rows
+    is, and paper on the rules' other side shows they end with the table. All out-of-frame
+    samples counted as "may run on" sent it to review as a possible four-party form (make
+    eval seed 3141592653, IMG_00046)."""
+    template = TEMPLATES["kz2021-maslikhat-3"]
+    bgr = render_side(template, "front", px_per_mm=8.0, style=PrintStyle.default()).bgr
+    right = int(round((template.table.box.x2 + right_margin_mm) * 8.0))
+    cut = np.ascontiguousarray(bgr[:, :right])
+    observation = locate_table(cut)
+    assert observation and len(observation.rows) == 3
+    fits = candidate_fits(observation, TEMPLATES, cut.shape)
+    favourite, registration = fits[0]
+    assert favourite.id == "kz2021-maslikhat-3"
+    assert not table_may_continue(cut, registration, favourite)
+    # ...while the same table cut a row's half below its last row may run on.
+    bottom = int(round((template.table.box.y2 + 0.3 * template.options[-1].row.h) * 8.0))
+    low = np.ascontiguousarray(cut[:bottom])
+    assert table_may_continue(low, registration, favourite)
 
 
 @pytest.mark.parametrize("template_id,beyond", [("kz2021-maslikhat-5", True), ("kz2021-maslikhat-4", False)])

@@ -502,14 +502,19 @@ def table_may_continue(bgr: np.ndarray, registration: Registration, template: Te
         pts = np.float32([[x + dx, start + sign * d] for x in (registration.separator_x, table.x2)
                           for d in steps for dx in (0.0, -3.0, 3.0)])
         triples = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), to_photo).reshape(-1, 3, 2)
-        inside = triples[np.all((triples[..., 0] >= 0) & (triples[..., 0] < w)
-                                & (triples[..., 1] >= 0) & (triples[..., 1] < h), axis=1)]
-        if len(inside) < (1.0 - RULES_OUT_OF_FRAME) * len(triples):
+        in_frame = (triples[..., 0] >= 0) & (triples[..., 0] < w) & (triples[..., 1] >= 0) & (triples[..., 1] < h)
+        # A rule's point with paper in frame on one side of it still tells: the right border
+        # often runs within 3 mm of the photo's side, which hides no row (a whole, sharp
+        # three-party maslikhat was sent to review so: make eval seed 3141592653, IMG_00046).
+        usable = in_frame[:, 0] & (in_frame[:, 1] | in_frame[:, 2])
+        if usable.sum() < (1.0 - RULES_OUT_OF_FRAME) * len(triples):
             return True
+        inside, sides_in = triples[usable], in_frame[usable][:, 1:]
         # Darkness only around the samples (exact there: the margin covers the closing).
         margin = kernel + reach + 1
-        x0, y0 = np.maximum(inside.reshape(-1, 2).min(axis=0).astype(int) - margin, 0)
-        x1, y1 = inside.reshape(-1, 2).max(axis=0).astype(int) + margin + 1
+        points = np.concatenate([inside[:, 0], inside[:, 1:][sides_in]])
+        x0, y0 = np.maximum(points.min(axis=0).astype(int) - margin, 0)
+        x1, y1 = points.max(axis=0).astype(int) + margin + 1
         dark = relative_darkness(to_gray(bgr[y0:y1, x0:x1]), kernel_px=kernel)
 
         def darkest_near(u: float, v: float) -> float:
@@ -520,8 +525,9 @@ def table_may_continue(bgr: np.ndarray, registration: Registration, template: Te
         # Against the lighter side: a narrow square column brings the next row's square
         # within 3 mm of both rules (a 26 mm column: a Mazhilis table cut by the frame above
         # its first row was counted on the four-party form).
-        ink = sum(darkest_near(*on) - min(darkest_near(*left), darkest_near(*right)) > RULE_CONTRAST
-                  for on, left, right in inside)
+        ink = sum(darkest_near(*on) - min(darkest_near(*side) for side, seen in zip(sides, sides_seen) if seen)
+                  > RULE_CONTRAST
+                  for (on, *sides), sides_seen in zip(inside, sides_in))
         if ink >= RULES_CONTINUE * len(inside):
             return True
     return False
