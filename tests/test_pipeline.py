@@ -15,7 +15,8 @@ import pytest
 
 from ballot_vision.pipeline import PipelineContext, read_photo
 from ballot_vision.results import Decision, Reason, Side, Signature
-from ballot_vision.synth.generate import generate_one
+from ballot_vision.synth.generate import _rngs, generate_one
+from ballot_vision.synth.second_press import random_press_style
 from ballot_vision.templates import load_templates
 
 TEMPLATES = load_templates()
@@ -145,6 +146,22 @@ def test_a_signature_across_a_curled_rule_is_seen(tmp_path) -> None:
     assert (truth["kind"], truth["signature"]) == ("back", "present")
     assert result.decision == Decision.BACK
     assert result.signature == Signature.PRESENT
+
+
+@pytest.mark.parametrize("index,signature,rotation", [
+    (12, "present", 0.0), (12, "absent", 180.0), (2, "absent", 0.0), (6, "present", 180.0),
+])
+def test_a_back_with_its_label_printed_under_the_line_is_read(tmp_path, index, signature, rotation) -> None:
+    """The second press prints the signature label under its line, as a caption, on these
+    sheets (seed 11). Every such back was left with its signature unknown: the caption's
+    rows read as the label where a signature goes, and an unsigned one was not even tried
+    the right way up (nothing above its line)."""
+    assert random_press_style(_rngs(11, index)["press"]).sig_label_pos == "below"
+    result, truth = read_generated(tmp_path, "caption", index, seed=11, difficulty="easy", kind="back",
+                                   press="second", signature=signature, stamp=False, rotation_deg=rotation, **CLEAN)
+    assert (truth["kind"], truth["signature"]) == ("back", signature)
+    assert result.decision == Decision.BACK
+    assert result.signature == Signature(signature) and not result.needs_review
 
 
 def test_a_close_up_of_a_signed_back_is_a_back_not_a_front(tmp_path) -> None:

@@ -90,8 +90,14 @@ PAPER_CHROMA = 24.0
 #: "учоскелік ... комиссиясы мүшесі қола пәдпис членә"). A protocol's "участковой
 #: избирательной комиссии" holds two.
 LABEL_LIKE_GROUPS = 3
-#: Candidate lines whose label is read at most (OCR of a blurred strip is slow).
+#: Candidate lines whose label is read at most (OCR of a blurred strip is slow)...
 MAX_OCR_TRIES = 3
+#: ...and then lines with the label read as a caption under them (see ``CAPTION_ACROSS``).
+CAPTION_OCR_TRIES = 1
+#: Where the label is read beside a line (line lengths across it, negative above): above
+#: the line, or as a caption under it with the signature's room above.
+LABEL_STRIP = (-0.35, 0.1)
+CAPTION_STRIP = (-0.15, 0.3)
 #: Ink share beside the line on its label's side, below which there is no label.
 LABEL_INK = 0.004
 #: Share of a rule's length that must be dark (a row of text has gaps).
@@ -381,19 +387,21 @@ RULE_BEYOND_ANGLE_DEG = 5.0
 RULE_BEYOND_LENGTH = 0.7
 
 
-def _rule_beyond(line: _Line, flip: bool, others: list[_Line]) -> bool:
-    """Whether one of ``others`` runs along ``line`` just beyond it, on its page's side (see
-    ``RULE_BEYOND``): the line is then no signature line, whatever lies above it."""
+def _rule_beyond(line: _Line, flip: bool, others: list[_Line], *,
+                 reach: tuple[float, float] = RULE_BEYOND, length: float = RULE_BEYOND_LENGTH) -> bool:
+    """Whether one of ``others``, at least ``length`` times as long, runs along ``line`` just
+    beyond it, on its page's side, ``reach`` line lengths off (see ``RULE_BEYOND``): the line
+    is then no signature line, whatever lies above it."""
     p0, u, n = _frame(line, flip)
     for other in others:
-        if other is line or other.length < RULE_BEYOND_LENGTH * line.length:
+        if other is line or other.length < length * line.length:
             continue
         v = (other.p1 - other.p0) / other.length
         if abs(float(np.dot(u, v))) < np.cos(np.radians(RULE_BEYOND_ANGLE_DEG)):
             continue
         middle = (other.p0 + other.p1) / 2 - p0
         along, across = float(np.dot(middle, u)) / line.length, float(np.dot(middle, n)) / line.length
-        if RULE_BEYOND[0] < across <= RULE_BEYOND[1] and -0.1 <= along <= 1.1:
+        if reach[0] < across <= reach[1] and -0.1 <= along <= 1.1:
             return True
     return False
 
@@ -408,11 +416,21 @@ def _margin_is_blank(bgr: np.ndarray, line: _Line, flip: bool) -> bool:
 #: row and the line, and at 0.14 a label's descenders came into reach: make eval seed
 #: 1006140169, IMG_00360, read as signed once its rule was followed to its ends).
 SIGNATURE_ACROSS = (-0.12, 0.04)
+#: ...and above a line with its label printed under it, as a caption: only down to the line
+#: (a caption 1.5 mm under a 55-mm line starts 0.03 line lengths below it).
+SIGNATURE_ABOVE = (-0.12, 0.0)
+#: Where a caption under the line is read (line lengths below it).
+CAPTION_ACROSS = (0.0, 0.3)
+#: Above a caption's line, a band higher than a signature reaches (13 mm over a 55-mm line
+#: is 0.24 line lengths), within a stamp's reach (30-45 mm across).
+ABOVE_SIGNATURE = (-0.45, -0.25)
 
 
-def _signature(bgr: np.ndarray, line: _Line, flip: bool) -> Signature:
-    """Pen strokes just above the line (and crossing it), relative to the line's length."""
-    strip = _strip(bgr, line, along=(0.0, 1.0), across=SIGNATURE_ACROSS, flip=flip, line_px=700)
+def _signature(bgr: np.ndarray, line: _Line, flip: bool, *,
+               across: tuple[float, float] = SIGNATURE_ACROSS) -> Signature:
+    """Pen strokes just above the line (and, by default, crossing it), relative to the
+    line's length; ``across``: the window, in line lengths (negative: above)."""
+    strip = _strip(bgr, line, along=(0.0, 1.0), across=across, flip=flip, line_px=700)
     # Smoothed first: upsampled sensor noise would otherwise read as a dust of short strokes.
     dark = relative_darkness(cv2.GaussianBlur(to_gray(strip), (0, 0), 1.5), kernel_px=25)
     ink = (dark > max(0.2, 2.2 * float(np.median(dark)))).astype(np.uint8)
@@ -445,10 +463,80 @@ def _text_strip(bgr: np.ndarray, line: _Line, *, along: tuple[float, float], acr
     return flatten_lighting(to_gray(strip), kernel_px=TEXT_LINE_PX // 40)
 
 
-def _strokes_are_label(bgr: np.ndarray, line: _Line, flip: bool, config: Config) -> bool:
-    """Whether what lies where a signature would be reads as the label's words."""
-    strip = _text_strip(bgr, line, along=(0.0, 1.0), across=SIGNATURE_ACROSS, flip=flip)
+def _strokes_are_label(bgr: np.ndarray, line: _Line, flip: bool, config: Config, *,
+                       across: tuple[float, float] = SIGNATURE_ACROSS) -> bool:
+    """Whether what lies where a signature would be (``across``, see :func:`_signature`)
+    reads as the label's words."""
+    strip = _text_strip(bgr, line, along=(0.0, 1.0), across=across, flip=flip)
     return label_groups(read_text(strip, languages=config.ocr.languages).text) >= LABEL_ROW_GROUPS
+
+
+#: A "line" at least this many times as thick as the line above it is a row of print.
+CAPTION_ROW_THICKER = 2.0
+#: Another line this far above a line (line lengths) makes it no caption's line.
+CAPTION_LINE_ABOVE = (0.01, 0.15)
+
+
+def _thickness_px(bgr: np.ndarray, line: _Line) -> float:
+    """How thick ``line`` is (px of the photo): the width of its darkness across it at
+    half its depth, averaged along it. A printed rule is thinner than a row of print."""
+    line_px = max(400, int(line.length))
+    strip = _strip(bgr, line, along=(0.05, 0.95), across=(-0.05, 0.05), flip=False, line_px=line_px)
+    profile = to_gray(strip).astype(np.float32).mean(axis=1)
+    depth = float(np.percentile(profile, 90)) - profile
+    centre = int(np.argmax(depth))
+    inside = depth >= depth[centre] / 2
+    lo = centre - int(np.argmin(inside[centre::-1])) + 1 if not inside[:centre + 1].all() else 0
+    hi = centre + int(np.argmin(inside[centre:])) - 1 if not inside[centre:].all() else len(inside) - 1
+    return (hi - lo + 1) * line.length / line_px
+
+
+def _label_under(bgr: np.ndarray, line: _Line, flip: bool, config: Config) -> bool:
+    """Whether the label is printed under the line, as a caption (see ``CAPTION_ACROSS``)."""
+    strip = _text_strip(bgr, line, along=(-0.1, 1.1), across=CAPTION_ACROSS, flip=flip)
+    return label_groups(read_text(strip, languages=config.ocr.languages).text) >= LABEL_ROW_GROUPS
+
+
+def _signature_by_label(bgr: np.ndarray, line: _Line, flip: bool, config: Config, *,
+                        lines: list[_Line], smeared: bool, under: bool | None = None) -> Signature | None:
+    """The signature along a line whose label was read beside it, the page upright in
+    ``flip``'s frame; None where "the line" is a row of the label's own print.
+
+    Printing houses put the label above the line, or under it as a caption, and the
+    signature always goes above the line. Below a line with its label above lies the page's
+    margin; below a row of the label's text, more text (which blur can turn into a
+    "line"): print under the line leaves the signature unknown, unless that print is the
+    label itself, right under the line with no other of the ``lines`` found below it (a row
+    of a label above its line has that line below it, see :func:`_rule_beyond`), and
+    nothing reaching into the signature's room from above (``ABOVE_SIGNATURE``). ``under``:
+    whether the label is known to be printed under the line (None: read it where needed).
+    """
+    if smeared or line.length < SIGNATURE_LINE_FRACTION * max(bgr.shape[:2]):
+        return Signature.UNKNOWN
+    if not under and _margin_is_blank(bgr, line, flip):
+        signature = _signature(bgr, line, flip)
+        # Label words where a signature goes: a row of the label above this "line".
+        return None if signature == Signature.PRESENT and _strokes_are_label(bgr, line, flip, config) else signature
+    if not (under if under is not None else _label_under(bgr, line, flip, config)):
+        return Signature.UNKNOWN
+    # A caption's line is the block's top: a "line" with another just above it is a row of
+    # the caption under its rule (make eval seed 605918237, second press, IMG_00432). And
+    # the caption's rows, found as "lines" too, are thicker than the rule above them.
+    own = _thickness_px(bgr, line)
+    rules_below = [other for other in lines if _thickness_px(bgr, other) < CAPTION_ROW_THICKER * own]
+    if _rule_beyond(line, not flip, lines, reach=CAPTION_LINE_ABOVE, length=0.3) \
+            or _rule_beyond(line, flip, rules_below, reach=(RULE_BEYOND[0], CAPTION_ACROSS[1])):
+        return Signature.UNKNOWN
+    if _ink_share(bgr, line, along=(0.0, 1.0), across=ABOVE_SIGNATURE, flip=flip) > BLANK_PAGE_INK:
+        # Nothing bounds the signature's room from above: ink reaching down into it from
+        # higher up than a signature goes is a stamp's or some print's (a stamp over an
+        # unsigned caption's line was read as signed: make eval seed 605918237, second
+        # press, IMG_00566).
+        return Signature.UNKNOWN
+    signature = _signature(bgr, line, flip, across=SIGNATURE_ABOVE)
+    if signature == Signature.PRESENT and _strokes_are_label(bgr, line, flip, config, across=SIGNATURE_ABOVE):
+        return None
+    return signature
 
 
 def read_back(bgr: np.ndarray, config: Config) -> BackReading:
@@ -462,6 +550,9 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
     line_dark: dict[int, np.ndarray] = {}  # once per width
     # (line, flip) pairs with text beside the line on one side and a blank page beyond it.
     candidates: list[tuple[_Line, bool]] = []
+    # ...and with the text under the line, the page above it blank: a caption (upright only
+    # in this frame, where the frame the other way up shows the caption upside down).
+    captions: list[tuple[_Line, bool]] = []
     smeared = False  # found only as a wide band: the pen strokes along it are smeared too
     for darkness, per_long_side in LINE_PASSES:
         if per_long_side not in line_dark:
@@ -473,41 +564,49 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
             for flip in sorted(near, key=lambda f: -near[f]):
                 if near[flip] >= LABEL_INK and _page_is_blank(bgr, line, flip):
                     candidates.append((line, flip))
+                elif near[not flip] >= LABEL_INK and per_long_side == LINE_PASSES[0][1] \
+                        and _page_is_blank(bgr, line, flip):
+                    captions.append((line, flip))
         if candidates:
-            # A rule with a blank margin beyond it before a row of text (which blur can
-            # also turn into a "line"); the sort is stable, so longest first otherwise.
-            candidates.sort(key=lambda c: not _margin_is_blank(bgr, *c))
             smeared = per_long_side != LINE_PASSES[0][1]
             break
+    # A rule with a blank margin beyond it before a row of text (which blur can also turn
+    # into a "line"); the sort is stable, so longest first otherwise.
+    candidates.sort(key=lambda c: not _margin_is_blank(bgr, *c))
+    lines = [c for c, _ in candidates + captions]
     best_ballot = 0.0
     if config.ocr.enabled:
         readable_other: set[int] = set()  # id() of lines with readable non-label text beside them
         label_row = ""  # the label, read beside a "line" that was a row of its own text
-        for line, flip in candidates[:MAX_OCR_TRIES]:
-            label = _text_strip(bgr, line, along=(-0.6, 1.1), across=(-0.35, 0.1), flip=flip)
+        # A caption is read last, where no label was found above a line: a page read upright
+        # with its label above the line shows the label under it upside down.
+        tries = [(c, False) for c in candidates[:MAX_OCR_TRIES]] + [(c, True) for c in captions[:CAPTION_OCR_TRIES]]
+        for (line, flip), caption in tries:
+            label = _text_strip(bgr, line, along=(-0.6, 1.1), across=CAPTION_STRIP if caption else LABEL_STRIP,
+                                flip=flip)
             for languages in filter(None, (config.ocr.languages, config.ocr.retry_languages)):
                 ocr = read_text(label, languages=languages)
                 best_ballot = max(best_ballot, keyword_score(ocr.text, "БЮЛЛЕТЕНЬ"))
                 if is_signature_label(ocr.text):
-                    if _rule_beyond(line, flip, [c for c, _ in candidates]):
+                    if not caption and _rule_beyond(line, flip, [c for c, _ in candidates]):
                         # A row of the label's print blurred into a line, the signature line
                         # under it (make eval seed 2696187484, IMG_00416: the label's other
                         # row, above it, read as a signature): that line is tried next.
                         label_row = label_row or ocr.text
                         break
-                    # The label is there, but a "line" with print beyond it may be a row of the
-                    # label's own text (or another paper's), and what lies above it is no signature.
-                    signature = (_signature(bgr, line, flip) if not smeared and _margin_is_blank(bgr, line, flip)
-                                 and line.length >= SIGNATURE_LINE_FRACTION * max(bgr.shape[:2]) else Signature.UNKNOWN)
-                    if signature == Signature.PRESENT and _strokes_are_label(bgr, line, flip, config):
+                    signature = _signature_by_label(bgr, line, flip, config, lines=lines, smeared=smeared,
+                                                    under=True if caption else None)
+                    if signature is None:
                         # Print, not a signature: the rule itself may be the next line tried.
                         label_row = label_row or ocr.text
                         break
                     return BackReading(True, signature, ocr.text, best_ballot, confirmed=True)
                 if ocr.confident_letters >= READABLE_LETTERS and label_groups(ocr.text) < LABEL_LIKE_GROUPS:
                     # Sharp text that is not the label, on either side: the line belongs to
-                    # some other paper (a form's table, a document's rule).
-                    readable_other.add(id(line))
+                    # some other paper (a form's table, a document's rule). (Not where it was
+                    # read as a caption: that may be a back's label upside down.)
+                    if not caption:
+                        readable_other.add(id(line))
                     break
                 if ocr.confident_letters <= NOTHING_LEGIBLE:
                     # Nothing legible for the second model either (in make eval it rescued
