@@ -317,6 +317,44 @@ def test_a_title_naming_a_form_of_other_rows_only_by_a_form_word_leaves_the_rows
     assert not (identified.certain and identified.template.id == "kz2021-maslikhat-4")
 
 
+def test_the_forms_own_instruction_is_no_other_documents_text() -> None:
+    """A fit a row off read the instruction where the title should be, sharp and sure, and
+    its words were none of the title's: a sharp vote was dismissed as another paper (make
+    eval seed 2718281828, IMG_00223)."""
+    from ballot_vision.stages.identify import reads_as_title
+
+    read = ("тия атауыныц он жагындагы бос шаршыга кез келген бели КоЙыныз. В Пустом квадрате Справа от "
+            "наименования политической г ат.")
+    assert reads_as_title(read, [TEMPLATES["kz2021-maslikhat-3"]])
+    assert not reads_as_title("Договор аренды помещения заключен между сторонами на один год",
+                              [TEMPLATES["kz2021-maslikhat-3"]])
+
+
+@pytest.mark.parametrize("layout_ok", [False, True])
+def test_sure_garbage_over_a_table_in_the_forms_whole_layout_is_left_to_review(monkeypatch, layout_ok) -> None:
+    """A shaken Mazhilis title read as 31 sure letters of garbage: over a table whose whole
+    printed layout is the form's (see layout_matches) it is no proof of another paper, and
+    the vote under it was dismissed (make eval seed 2718281828, hard, IMG_00140). Never
+    confirmed by that layout either: readable text is not confirmed so."""
+    import ballot_vision.stages.identify as identify
+    from ballot_vision.ocr import OcrText
+
+    template = TEMPLATES["kz2021-mazhilis"]
+    bgr = render_side(template, "front", px_per_mm=8.0, style=PrintStyle.default()).bgr
+    observation = locate_table(bgr)
+    assert observation
+    fits = candidate_fits(observation, TEMPLATES, bgr.shape)
+    garbled = ("ДАУНИ ВЕНУГЕ АННАЛЕАН РАИНАУ ВНИИ — ИЧВИНАЧЕНЫНЫЕЙ ВНИИЕТЕНЫ ДАЙ ЕНАОБЫВАНИИ НЫ ЫЮННАМ ДЕНУТАЧНИ "
+               "МАМИНИНА НАННАМЕНТА НЕРНУВЛИКИ КАЗАМЕТАН, ИЗВИНАЕМЫХ НЫ НАНТИЙНЫМ ВНИЕНАМ")
+    monkeypatch.setattr(identify, "read_side_text", lambda *a, **k: OcrText(garbled, confident_text=garbled))
+    monkeypatch.setattr(identify, "row_reader", lambda *a, **k: (lambda *a, **k: ""))
+    identified = choose_template(bgr, fits, load_config(), layout_ok=layout_ok)
+    if layout_ok:
+        assert identified and not identified.confirmed
+    else:
+        assert not identified and identified.not_ballot
+
+
 # Name cells of three- and four-party maslikhat ballots as Tesseract (kaz) read them.
 PARTIES = {o.id: o for o in TEMPLATES["kz2021-maslikhat-5"].options}
 NUR_OTAN_READ = "«Миг Оғап» партиясы Партия «Миг Оғап» 2"

@@ -283,9 +283,12 @@ COMMON_TITLE_WORDS = frozenset(normalise("ҚАЗАҚСТАН КАЗАХСТАН 
 
 
 def title_words(templates: Iterable[Template]) -> tuple[str, ...]:
-    """The words of the templates' titles (every language) of ``TITLE_WORD_LETTERS`` letters
-    or more, normalised, each once, but the ``COMMON_TITLE_WORDS``."""
-    words = {w for t in templates for text in t.title.values() for w in normalise(text).split()
+    """The words of the templates' titles (every language) and of the instruction printed
+    above their tables, of ``TITLE_WORD_LETTERS`` letters or more, normalised, each once,
+    but the ``COMMON_TITLE_WORDS``."""
+    texts = [text for t in templates for text in t.title.values()] + [
+        line for t in templates for block in t.front.texts if block.role == "instruction" for line in block.lines]
+    words = {w for text in texts for w in normalise(text).split()
              if len(w) >= TITLE_WORD_LETTERS and w not in COMMON_TITLE_WORDS}
     return tuple(sorted(words))
 
@@ -755,10 +758,17 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
                 yield blur, restored_reads[i]
 
     ballot_evidence = ballot_words(text, whole=False)
-    if letters >= READABLE_LETTERS and ballot_evidence < 0.7 and not reads_as_title(text, [t for t, _ in same_rows]):
+    if letters >= READABLE_LETTERS and ballot_evidence < 0.7 and not layout_ok \
+            and not reads_as_title(text, [t for t, _ in same_rows]):
         # (Words of the forms' own titles are no other document's: a ballot cut by the frame
         # through its title, read misplaced, gave «...ЛИХАЛА ГОРОДА НУР-СУЛТАН, ... ПОПАРТИЙНЫМ
-        # СПИСКАМ» and was dismissed: make eval seed 3571942208, IMG_00022.)
+        # СПИСКАМ» and was dismissed: make eval seed 3571942208, IMG_00022. Nor are its
+        # instruction's: a fit a row off read it where the title should be, and a sharp vote
+        # was dismissed: seed 2718281828, IMG_00223. Nor is a table whose whole printed layout
+        # is the form's: a shaken title read as «ИЧВИНАЧЕНЫНЫЕЙ ВНИИЕТЕНЫ ... ИЗВИНАЕМЫХ НЫ
+        # НАНТИЙНЫМ ВНИЕНАМ», 31 letters "surely", dismissed a vote: seed 2718281828, hard,
+        # IMG_00140. Either only keeps the photo from being dismissed; what confirms a
+        # ballot is below, and readable text is never confirmed by its layout.)
         return IdentifyFailure("a table with squares, but its text is not a ballot's", not_ballot=True)
     others = [t for t, _ in fits if len(t.options) != len(first_template.options)]
     if others and max(title_names(text, t) for t in others) >= KEYWORD_MATCH \
