@@ -164,6 +164,18 @@ def test_a_back_with_its_label_printed_under_the_line_is_read(tmp_path, index, s
     assert result.signature == Signature(signature) and not result.needs_review
 
 
+def test_print_apart_under_the_line_is_no_next_row_of_its_label(tmp_path) -> None:
+    """Make eval seed 605918237, second press, IMG_00030: the label left of its line, the
+    printer's imprint at the page's foot 7 mm under it. Print under a line was taken for
+    the next row of a label, and the signature left unknown; a label's next row lies right
+    under its last, with no paper between."""
+    result, truth = read_generated(tmp_path, "imprint", 30, seed=605918237, difficulty="normal", press="second")
+    assert (truth["kind"], truth["signature"]) == ("back", "present")
+    assert random_press_style(_rngs(605918237, 30)["press"]).sig_label_pos == "left"
+    assert result.decision == Decision.BACK
+    assert result.signature == Signature.PRESENT
+
+
 def test_a_close_up_of_a_signed_back_is_a_back_not_a_front(tmp_path) -> None:
     """Make eval seed 800942543, IMG_00136: the signature's loops across the signature line
     made a two-row "table" with no square in it, and the label's «бюллетень» confirmed it a

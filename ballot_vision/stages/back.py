@@ -406,6 +406,11 @@ def _rule_beyond(line: _Line, flip: bool, others: list[_Line], *,
     return False
 
 
+#: Just under a line (line lengths), where the next row of print lies under a row of a label
+#: taken for a line (rows of a 2.3-mm label are 0.02-0.05 of a 55-120 mm line apart).
+NEAR_MARGIN = (0.015, 0.06)
+
+
 def _margin_is_blank(bgr: np.ndarray, line: _Line, flip: bool) -> bool:
     """Below the signature line lies the page's bottom margin; below a row of text, more text."""
     return _ink_share(bgr, line, along=(0.0, 1.0), across=(0.06, 0.2), flip=flip) <= BLANK_PAGE_INK
@@ -508,8 +513,10 @@ def _signature_by_label(bgr: np.ndarray, line: _Line, flip: bool, config: Config
     "line"): print under the line leaves the signature unknown, unless that print is the
     label itself, right under the line with no other of the ``lines`` found below it (a row
     of a label above its line has that line below it, see :func:`_rule_beyond`), and
-    nothing reaching into the signature's room from above (``ABOVE_SIGNATURE``). ``under``:
-    whether the label is known to be printed under the line (None: read it where needed).
+    nothing reaching into the signature's room from above (``ABOVE_SIGNATURE``); or unless
+    it lies apart from the line, paper between (``NEAR_MARGIN``), with no line below.
+    ``under``: whether the label is known to be printed under the line (None: read it
+    where needed).
     """
     if smeared or line.length < SIGNATURE_LINE_FRACTION * max(bgr.shape[:2]):
         return Signature.UNKNOWN
@@ -518,7 +525,14 @@ def _signature_by_label(bgr: np.ndarray, line: _Line, flip: bool, config: Config
         # Label words where a signature goes: a row of the label above this "line".
         return None if signature == Signature.PRESENT and _strokes_are_label(bgr, line, flip, config) else signature
     if not (under if under is not None else _label_under(bgr, line, flip, config)):
-        return Signature.UNKNOWN
+        # Print further down, with paper between it and the line, is no next row of a label
+        # (that lies right under its last): a printer's imprint at the foot of the page, under
+        # a line with its label to its left (make eval seed 605918237, second press, IMG_00030).
+        if _ink_share(bgr, line, along=(0.0, 1.0), across=NEAR_MARGIN, flip=flip) > BLANK_PAGE_INK \
+                or _rule_beyond(line, flip, lines):
+            return Signature.UNKNOWN
+        signature = _signature(bgr, line, flip)
+        return None if signature == Signature.PRESENT and _strokes_are_label(bgr, line, flip, config) else signature
     # A caption's line is the block's top: a "line" with another just above it is a row of
     # the caption under its rule (make eval seed 605918237, second press, IMG_00432). And
     # the caption's rows, found as "lines" too, are thicker than the rule above them.
