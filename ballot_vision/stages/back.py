@@ -468,18 +468,31 @@ def _text_strip(bgr: np.ndarray, line: _Line, *, along: tuple[float, float], acr
     return flatten_lighting(to_gray(strip), kernel_px=TEXT_LINE_PX // 40)
 
 
-def _strokes_are_label(bgr: np.ndarray, line: _Line, flip: bool, config: Config, *,
-                       across: tuple[float, float] = SIGNATURE_ACROSS) -> bool:
-    """Whether what lies where a signature would be (``across``, see :func:`_signature`)
-    reads as the label's words."""
-    strip = _text_strip(bgr, line, along=(0.0, 1.0), across=across, flip=flip)
+def _print_is_label(bgr: np.ndarray, line: _Line, flip: bool, config: Config, *,
+                    along: tuple[float, float] = (0.0, 1.0),
+                    across: tuple[float, float] = SIGNATURE_ACROSS) -> bool:
+    """Whether a region of the line's frame (by default where a signature would be, see
+    :func:`_signature`) reads as the label's words."""
+    strip = _text_strip(bgr, line, along=along, across=across, flip=flip)
     return label_groups(read_text(strip, languages=config.ocr.languages).text) >= LABEL_ROW_GROUPS
+
+
+def _signature_not_label(bgr: np.ndarray, line: _Line, flip: bool, config: Config, *,
+                         across: tuple[float, float] = SIGNATURE_ACROSS) -> Signature | None:
+    """The signature in the window ``across`` (see :func:`_signature`); None where the
+    "strokes" read as the label's words: its own print, the "line" a row of it."""
+    signature = _signature(bgr, line, flip, across=across)
+    if signature == Signature.PRESENT and _print_is_label(bgr, line, flip, config, across=across):
+        return None
+    return signature
 
 
 #: A "line" at least this many times as thick as the line above it is a row of print.
 CAPTION_ROW_THICKER = 2.0
-#: Another line this far above a line (line lengths) makes it no caption's line.
+#: Another line this far above a line (line lengths), at least this share of its length,
+#: makes it no caption's line.
 CAPTION_LINE_ABOVE = (0.01, 0.15)
+CAPTION_LINE_ABOVE_LENGTH = 0.3
 
 
 def _thickness_px(bgr: np.ndarray, line: _Line) -> float:
@@ -494,12 +507,6 @@ def _thickness_px(bgr: np.ndarray, line: _Line) -> float:
     lo = centre - int(np.argmin(inside[centre::-1])) + 1 if not inside[:centre + 1].all() else 0
     hi = centre + int(np.argmin(inside[centre:])) - 1 if not inside[centre:].all() else len(inside) - 1
     return (hi - lo + 1) * line.length / line_px
-
-
-def _label_under(bgr: np.ndarray, line: _Line, flip: bool, config: Config) -> bool:
-    """Whether the label is printed under the line, as a caption (see ``CAPTION_ACROSS``)."""
-    strip = _text_strip(bgr, line, along=(-0.1, 1.1), across=CAPTION_ACROSS, flip=flip)
-    return label_groups(read_text(strip, languages=config.ocr.languages).text) >= LABEL_ROW_GROUPS
 
 
 def _signature_by_label(bgr: np.ndarray, line: _Line, flip: bool, config: Config, *,
@@ -521,24 +528,24 @@ def _signature_by_label(bgr: np.ndarray, line: _Line, flip: bool, config: Config
     if smeared or line.length < SIGNATURE_LINE_FRACTION * max(bgr.shape[:2]):
         return Signature.UNKNOWN
     if not under and _margin_is_blank(bgr, line, flip):
-        signature = _signature(bgr, line, flip)
-        # Label words where a signature goes: a row of the label above this "line".
-        return None if signature == Signature.PRESENT and _strokes_are_label(bgr, line, flip, config) else signature
-    if not (under if under is not None else _label_under(bgr, line, flip, config)):
+        return _signature_not_label(bgr, line, flip, config)
+    if under is None:
+        under = _print_is_label(bgr, line, flip, config, along=(-0.1, 1.1), across=CAPTION_ACROSS)
+    if not under:
         # Print further down, with paper between it and the line, is no next row of a label
         # (that lies right under its last): a printer's imprint at the foot of the page, under
         # a line with its label to its left (make eval seed 605918237, second press, IMG_00030).
         if _ink_share(bgr, line, along=(0.0, 1.0), across=NEAR_MARGIN, flip=flip) > BLANK_PAGE_INK \
                 or _rule_beyond(line, flip, lines):
             return Signature.UNKNOWN
-        signature = _signature(bgr, line, flip)
-        return None if signature == Signature.PRESENT and _strokes_are_label(bgr, line, flip, config) else signature
+        return _signature_not_label(bgr, line, flip, config)
     # A caption's line is the block's top: a "line" with another just above it is a row of
     # the caption under its rule (make eval seed 605918237, second press, IMG_00432). And
     # the caption's rows, found as "lines" too, are thicker than the rule above them.
     own = _thickness_px(bgr, line)
-    rules_below = [other for other in lines if _thickness_px(bgr, other) < CAPTION_ROW_THICKER * own]
-    if _rule_beyond(line, not flip, lines, reach=CAPTION_LINE_ABOVE, length=0.3) \
+    rules_below = [other for other in lines
+                   if other is not line and _thickness_px(bgr, other) < CAPTION_ROW_THICKER * own]
+    if _rule_beyond(line, not flip, lines, reach=CAPTION_LINE_ABOVE, length=CAPTION_LINE_ABOVE_LENGTH) \
             or _rule_beyond(line, flip, rules_below, reach=(RULE_BEYOND[0], CAPTION_ACROSS[1])):
         return Signature.UNKNOWN
     if _ink_share(bgr, line, along=(0.0, 1.0), across=ABOVE_SIGNATURE, flip=flip) > BLANK_PAGE_INK:
@@ -547,10 +554,7 @@ def _signature_by_label(bgr: np.ndarray, line: _Line, flip: bool, config: Config
         # unsigned caption's line was read as signed: make eval seed 605918237, second
         # press, IMG_00566).
         return Signature.UNKNOWN
-    signature = _signature(bgr, line, flip, across=SIGNATURE_ABOVE)
-    if signature == Signature.PRESENT and _strokes_are_label(bgr, line, flip, config, across=SIGNATURE_ABOVE):
-        return None
-    return signature
+    return _signature_not_label(bgr, line, flip, config, across=SIGNATURE_ABOVE)
 
 
 def read_back(bgr: np.ndarray, config: Config) -> BackReading:
@@ -587,7 +591,7 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
     # A rule with a blank margin beyond it before a row of text (which blur can also turn
     # into a "line"); the sort is stable, so longest first otherwise.
     candidates.sort(key=lambda c: not _margin_is_blank(bgr, *c))
-    lines = [c for c, _ in candidates + captions]
+    lines = list({id(c): c for c, _ in candidates + captions}.values())  # each once, either way up
     best_ballot = 0.0
     if config.ocr.enabled:
         readable_other: set[int] = set()  # id() of lines with readable non-label text beside them
