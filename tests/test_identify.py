@@ -448,3 +448,21 @@ def test_a_row_between_seen_rows_is_read_though_its_own_cells_were_not_seen() ->
     assert read == [1] and [t.id for t, _ in kept] == ["kz2021-maslikhat-3"] and open_options == ()
     first_unseen = three_row_fits((None, whole.rows[1], whole.rows[2]))
     assert first_unseen and not any(r.placed_between_seen(0) for _, r in first_unseen)
+
+
+@pytest.mark.parametrize("template_id", ["kz2021-mazhilis", "kz2021-maslikhat-5"])
+def test_a_title_cut_by_the_frame_is_read_in_the_lines_left_in_it(template_id: str) -> None:
+    """A ballot photographed with its title's first line out of frame: the lines left name
+    the form. The photo's edge, repeated over the missing part, drew a bar code over the
+    crop and Tesseract read nothing of it (make eval seed 2718281828, IMG_00114: «МАЖИЛИСА
+    ПАРЛАМЕНТА РЕСПУБЛИКИ КАЗАХСТАН» in full view, sent to review as either form)."""
+    template = TEMPLATES[template_id]
+    px_per_mm = 8.0
+    bgr = render_side(template, "front", px_per_mm=px_per_mm, style=PrintStyle.default()).bgr
+    title = next(t for t in template.front.texts if t.role == "title_rus")
+    top = int(round((title.box.y + 1.5) * px_per_mm))  # through its first line's capitals
+    cut = np.ascontiguousarray(bgr[top:])
+    fits = candidate_fits(locate_table(cut), TEMPLATES, cut.shape)
+    identified = choose_template(cut, fits, load_config())
+    assert identified and identified.confirmed and identified.certain
+    assert identified.template.id == template_id

@@ -25,8 +25,8 @@ from ..ocr import (KEYWORD_MATCH, MIN_WINDOW_SHARE, NOTHING_LEGIBLE, READABLE_LE
 from ..templates import Option, Rect, Template
 from .locate import TableObservation
 from .name_ink import forms_by_name_ink, name_ink
-from .register import (Registration, RegisterFailure, first_row_candidates, name_cell, plausible_column, rectify,
-                       register)
+from .register import (Registration, RegisterFailure, first_row_candidates, in_frame, name_cell, plausible_column,
+                       rectify, register)
 from .score import score_option
 
 #: Words that any ballot title or party row carries ("ballot", "election", "party").
@@ -120,10 +120,9 @@ def read_side_text(bgr: np.ndarray, template: Template, photo_to_mm: np.ndarray,
         return OcrText("")
     texts = []
     for region, languages in regions if regions is not None else ocr_regions(template, config.ocr.languages):
-        gray = _for_ocr(rectify(bgr, photo_to_mm, region, px_per_mm=OCR_PX_PER_MM))
-        if blur is not None:
-            gray = wiener_deconvolve(gray, blur.kernel(OCR_PX_PER_MM))
-        texts.append(read_text(gray, languages=languages))
+        gray = ocr_patch(bgr, photo_to_mm, region, blur=blur)
+        if gray is not None:
+            texts.append(read_text(gray, languages=languages))
     return OcrText("\n".join(t.text for t in texts), confident_text="\n".join(t.confident_text for t in texts))
 
 
@@ -272,6 +271,31 @@ def _for_ocr(patch: np.ndarray) -> np.ndarray:
     return flatten_lighting(to_gray(patch), kernel_px=int(3 * OCR_PX_PER_MM))
 
 
+def ocr_patch(bgr: np.ndarray, photo_to_mm: np.ndarray, region_mm: Rect, *,
+              blur: BlurHypothesis | None = None) -> np.ndarray | None:
+    """``region_mm`` rectified for Tesseract at ``OCR_PX_PER_MM``, ``blur`` undone; None
+    where none of it is in the photo.
+
+    What lies beyond the photo's edge is blank paper: repeated, the edge's pixels drew a
+    bar code over a title cut by the frame, and Tesseract read nothing of the whole lines
+    under it (a Mazhilis ballot whose title showed «МАЖИЛИСА ПАРЛАМЕНТА РЕСПУБЛИКИ
+    КАЗАХСТАН, ИЗБИРАЕМЫХ ПО ПАРТИЙНЫМ СПИСКАМ» in full went to review as either form:
+    make eval seed 2718281828, IMG_00114).
+
+    Returns
+    -------
+    gray : (round(h * OCR_PX_PER_MM), round(w * OCR_PX_PER_MM)) uint8 ndarray, or None
+    """
+    inside = in_frame(bgr.shape, photo_to_mm, region_mm, px_per_mm=OCR_PX_PER_MM)
+    if not inside.any():
+        return None
+    gray = _for_ocr(rectify(bgr, photo_to_mm, region_mm, px_per_mm=OCR_PX_PER_MM))
+    if blur is not None:
+        gray = wiener_deconvolve(gray, blur.kernel(OCR_PX_PER_MM))
+    gray[~inside] = 255
+    return gray
+
+
 #: Title words shorter than this, or any official paper's (the country's name), prove nothing.
 TITLE_WORD_LETTERS = 6
 #: Text with this many of the forms' title words read whole, each this well, is a ballot's
@@ -385,8 +409,8 @@ def reads_as_party_row(bgr: np.ndarray, cells: tuple[np.ndarray, ...], config: C
             target = np.array([[0, 0], [width_mm, 0], [width_mm, NAME_CELL_HEIGHT_MM], [0, NAME_CELL_HEIGHT_MM]],
                               np.float32)
             photo_to_mm = cv2.getPerspectiveTransform(ordered.astype(np.float32), target)
-            patch = rectify(bgr, photo_to_mm, Rect(0, 0, width_mm, NAME_CELL_HEIGHT_MM), px_per_mm=OCR_PX_PER_MM)
-            text = read_text(_for_ocr(patch), languages=config.ocr.languages).text
+            gray = ocr_patch(bgr, photo_to_mm, Rect(0, 0, width_mm, NAME_CELL_HEIGHT_MM))
+            text = "" if gray is None else read_text(gray, languages=config.ocr.languages).text
             if _best_keyword(text, PARTY_WORDS) >= KEYWORD_MATCH:
                 return True
     return False
@@ -575,10 +599,8 @@ def row_reader(bgr: np.ndarray, config: Config) -> RowReader:
             # The table's fit, not the row's own (``homography_for``): that one is fitted to
             # the square's cell and, carried five cells' widths left, cut off the names'
             # first words (the whole fit read 94 of 141 rows' names right, the row's 85).
-            gray = _for_ocr(rectify(bgr, reg.photo_to_mm, reg.name_cell(index), px_per_mm=OCR_PX_PER_MM))
-            if blur is not None:
-                gray = wiener_deconvolve(gray, blur.kernel(OCR_PX_PER_MM))
-            read[key] = read_text(gray, languages=config.ocr.languages).text
+            gray = ocr_patch(bgr, reg.photo_to_mm, reg.name_cell(index), blur=blur)
+            read[key] = "" if gray is None else read_text(gray, languages=config.ocr.languages).text
         return read[key]
 
     return text

@@ -291,20 +291,48 @@ def _finish(template: Template, h: np.ndarray, cell_to_mm: list[np.ndarray | Non
     )
 
 
+def _to_patch(region_mm: Rect, px_per_mm: float) -> np.ndarray:
+    """Template mm → pixels of a patch of ``region_mm`` at ``px_per_mm``."""
+    return np.array(
+        [[px_per_mm, 0, -region_mm.x * px_per_mm], [0, px_per_mm, -region_mm.y * px_per_mm], [0, 0, 1]],
+        dtype=np.float64,
+    )
+
+
+def _patch_size(region_mm: Rect, px_per_mm: float) -> tuple[int, int]:
+    return max(1, round(region_mm.w * px_per_mm)), max(1, round(region_mm.h * px_per_mm))
+
+
 def rectify(bgr: np.ndarray, photo_to_mm: np.ndarray, region_mm: Rect, *, px_per_mm: float) -> np.ndarray:
     """Warp a template region (mm) out of the photo at ``px_per_mm``.
+
+    What lies beyond the photo's edge repeats the edge's pixels (see :func:`in_frame`).
 
     Returns
     -------
     patch : (round(h * px_per_mm), round(w * px_per_mm), 3) uint8 ndarray
     """
-    to_patch = np.array(
-        [[px_per_mm, 0, -region_mm.x * px_per_mm], [0, px_per_mm, -region_mm.y * px_per_mm], [0, 0, 1]],
-        dtype=np.float64,
-    )
-    size = (max(1, round(region_mm.w * px_per_mm)), max(1, round(region_mm.h * px_per_mm)))
-    return cv2.warpPerspective(bgr, to_patch @ photo_to_mm, size, flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpPerspective(bgr, _to_patch(region_mm, px_per_mm) @ photo_to_mm, _patch_size(region_mm, px_per_mm),
+                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def in_frame(photo_shape: tuple[int, ...], photo_to_mm: np.ndarray, region_mm: Rect, *, px_per_mm: float,
+             margin_px: int = 1) -> np.ndarray:
+    """Which pixels of :func:`rectify`'s patch of ``region_mm`` show the photo, at least
+    ``margin_px`` patch pixels inside its edge.
+
+    Returns
+    -------
+    inside : (round(h * px_per_mm), round(w * px_per_mm)) bool ndarray
+    """
+    # Warped like the photo itself (patch pixel → photo pixel): a photo's far corner may
+    # lie beyond the horizon of the patch's plane, so its outline mapped forwards is no quad.
+    whole = np.full(photo_shape[:2], 1, np.uint8)
+    mask = cv2.warpPerspective(whole, _to_patch(region_mm, px_per_mm) @ photo_to_mm, _patch_size(region_mm, px_per_mm),
+                               flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    if margin_px > 0:
+        mask = cv2.erode(mask, np.ones((2 * margin_px + 1, 2 * margin_px + 1), np.uint8))
+    return mask.astype(bool)
 
 
 def first_row_candidates(observation: TableObservation, n_rows: int) -> list[int]:
@@ -320,5 +348,5 @@ def first_row_candidates(observation: TableObservation, n_rows: int) -> list[int
     return [most_likely] + others
 
 
-__all__ = ["Registration", "RegisterFailure", "register", "rectify", "square_cell", "name_cell", "printed_square",
+__all__ = ["Registration", "RegisterFailure", "register", "rectify", "in_frame", "square_cell", "name_cell", "printed_square",
            "printed_separator", "plausible_column", "first_row_candidates", "RowCells"]
