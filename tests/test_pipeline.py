@@ -220,6 +220,17 @@ def test_squares_merged_with_their_cells_rules_are_read(tmp_path, index, party) 
     assert (result.decision, result.party, result.template) == (Decision.VOTE, party, truth["template"])
 
 
+def test_a_fainter_look_that_pairs_one_row_does_not_outvote_the_whole_table_of_names(tmp_path) -> None:
+    """Make eval seed 1618033988, IMG_00677: a sharp Mazhilis ballot whose squares touch
+    their cells' rules. The first look made all five rows of the name cells; the fainter
+    look, tried next, closed one square cell and paired a single row. Found as a one-row
+    table, the front was taken for a back and its vote sent to review."""
+    result, truth = read_generated(tmp_path, "one_row_paired", 677, seed=1618033988, difficulty="normal")
+    assert (truth["kind"], truth["expected_decision"], truth["party"]) == ("front", "vote", "adal")
+    assert result.side == Side.FRONT
+    assert (result.decision, result.party, result.template) == (Decision.VOTE, "adal", truth["template"])
+
+
 @pytest.mark.parametrize("index,party", [(45, "nur_otan"), (229, "auyl"), (352, "adal"), (580, "auyl")])
 def test_a_table_of_hairline_rules_is_read_by_its_squares(tmp_path, index: int, party: str) -> None:
     """Make eval seed 605918237 printed by the second press, IMG_00045 and IMG_00229: rules

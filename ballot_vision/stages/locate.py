@@ -670,18 +670,29 @@ def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObser
         if 2 * max(gray.shape) <= upscale_limit_px:
             yield ink_mask(cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)), 0.5
 
+    def estimated() -> TableObservation | None:
+        """The rows an earlier look made of name cells, or else of printed squares."""
+        return next((f.by_names for f in failures if f.by_names), None) \
+            or next((f.by_squares for f in failures if f.by_squares), None)
+
     failures: list[LocateFailure] = []
     for mask, scale in looks():
         found = _locate_ink(mask)
         if found:
-            return found if scale == 1.0 else _scaled(found, scale)
+            found = found if scale == 1.0 else _scaled(found, scale)
+            # A fainter look may pair one row where the first made the whole table of its
+            # name cells: printed squares touching their cells' rules leave no square cell
+            # of their own, and the faint ink closed one (a sharp Mazhilis ballot was found
+            # as one row, and read as a back: make eval seed 1618033988, IMG_00677). Rows
+            # found beat more rows made, though: a made row's square cell is an estimate.
+            made = estimated()
+            return made if made is not None and _seen_rows(found) == 1 < _seen_rows(made) else found
         failures.append(replace(found, cells=tuple(q * scale for q in found.cells),
                                 by_names=found.by_names and _scaled(found.by_names, scale),
                                 by_squares=found.by_squares and _scaled(found.by_squares, scale)))
-    estimated = next((f.by_names for f in failures if f.by_names), None) \
-        or next((f.by_squares for f in failures if f.by_squares), None)
-    if estimated:
-        return estimated
+    made = estimated()
+    if made:
+        return made
     # The cells of the first look that found any (the photo's own ink before the enlarged).
     found = next((f for i, f in enumerate(failures) if f.cells and i != 1), failures[0])
     return replace(found, cells=found.cells + cells_cut_by_frame(ink), by_names=None, by_squares=None)
@@ -714,6 +725,10 @@ def _near_frame(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     h, w = shape[:2]
     m = FRAME_TOUCH_PX
     return ((points[:, 0] <= m) | (points[:, 1] <= m) | (points[:, 0] >= w - 1 - m) | (points[:, 1] >= h - 1 - m))
+
+
+def _seen_rows(obs: TableObservation) -> int:
+    return sum(row is not None for row in obs.rows)
 
 
 def _scaled(obs: TableObservation, factor: float) -> TableObservation:
