@@ -466,3 +466,33 @@ def test_a_title_cut_by_the_frame_is_read_in_the_lines_left_in_it(template_id: s
     identified = choose_template(cut, fits, load_config())
     assert identified and identified.confirmed and identified.certain
     assert identified.template.id == template_id
+
+
+@pytest.mark.parametrize("unseen,rows_below,confirms", [((1,), 0, True), ((2,), 0, True), ((1, 3), 0, False),
+                                                        ((4,), 1, False)])
+def test_a_row_unseen_between_seen_rows_keeps_the_layout_whole_once_its_square_is_found(
+        unseen: tuple[int, ...], rows_below: int, confirms: bool) -> None:
+    """Blur, or a mark across a rule, leaves one row's cells of a blurred ballot open: the
+    rows around it still place it, and its printed square is found there. Such fronts went
+    to review as unreadable (ballot_unconfirmed) instead of with their vote (make eval seed
+    1618033988, IMG_00077, IMG_00086, IMG_00449). A row beyond the seen ones, or two
+    unseen, still leave the layout unproved."""
+    from ballot_vision.stages.identify import layout_matches, print_stretch
+    from ballot_vision.stages.score import score_squares
+
+    template = TEMPLATES["kz2021-mazhilis"]
+    px_per_mm = 6.0
+    sharp = render_side(template, "front", px_per_mm=px_per_mm, style=PrintStyle.default()).bgr
+    bgr = cv2.GaussianBlur(sharp, (0, 0), 1.2 * px_per_mm)
+    observation = locate_table(sharp)
+    assert observation and observation.n_seen == 5
+    rows = tuple(None if i in unseen else row for i, row in enumerate(observation.rows))
+    if rows_below:
+        rows = rows[:-rows_below]
+    opened = dataclasses.replace(observation, rows=rows, rows_below=rows_below)
+    fits = [(t, r) for t, r in candidate_fits(opened, TEMPLATES, bgr.shape) if t.id == template.id]
+    _, registration = fits[0]
+    frames_mm = [c.printed_mm for c in score_squares(bgr, registration) if c.printed_mm is not None]
+    assert len(frames_mm) == 5  # every printed square is found, seen row or not
+    assert layout_matches(opened, template, registration, frames_mm, bgr,
+                          stretch=print_stretch(frames_mm)) is confirms

@@ -129,6 +129,9 @@ def read_side_text(bgr: np.ndarray, template: Template, photo_to_mm: np.ndarray,
 #: Layout confirms a ballot only where OCR was sure of no more letters than this: a blurred
 #: title reads as nothing at all, while a look-alike form's own sharp title reads as words.
 LAYOUT_MAX_LETTERS = NOTHING_LEGIBLE
+#: Layout confirmation: rows of the table between its seen rows that may have gone unseen
+#: (their printed squares still found).
+LAYOUT_ROWS_UNSEEN = 1
 #: Layout confirmation: the printed squares' width over the template's. Printing houses
 #: made them 15–20 mm against the design's 18 (0.83–1.11), and the measured outer width
 #: runs a few per cent over the print (the border's weight, blur, the table's own scale).
@@ -153,7 +156,12 @@ def layout_matches(observation: TableObservation, template: Template, registrati
     stretch : :func:`print_stretch` of ``frames_mm``.
     """
     n = len(template.options)
-    if len(observation.rows) + observation.rows_above + observation.rows_below != n or observation.n_seen < n:
+    if len(observation.rows) + observation.rows_above + observation.rows_below != n:
+        return False
+    # A row between seen rows is placed by them, as sure as seen once its printed square is
+    # found (below): blur or a mark across a rule left one row of many blurred ballots open.
+    if observation.n_seen < n and (observation.rows_above or observation.rows_below
+                                   or observation.n_seen < n - LAYOUT_ROWS_UNSEEN):
         return False
     if len(frames_mm) < n:
         return False
