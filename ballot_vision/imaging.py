@@ -52,6 +52,32 @@ def relative_darkness(gray: np.ndarray, *, kernel_px: int) -> np.ndarray:
     return np.clip(1.0 - gray.astype(np.float32) / level, 0.0, 1.0)
 
 
+def in_frame(photo_shape: tuple[int, ...], transform: np.ndarray, size: tuple[int, int], *,
+             margin_px: int = 1) -> np.ndarray:
+    """Which pixels of a patch warped out of a photo show the photo, at least ``margin_px``
+    patch pixels inside its edge (beyond it, a warp with ``BORDER_REPLICATE`` repeats the
+    edge's pixels).
+
+    Parameters
+    ----------
+    photo_shape : the photo's shape, (M, N) or (M, N, 3)
+    transform : (2, 3) affine or (3, 3) projective matrix, photo → patch pixels
+    size : the patch's (width, height), px
+
+    Returns
+    -------
+    inside : (height, width) bool ndarray
+    """
+    whole = np.ones(photo_shape[:2], np.uint8)
+    # Warped like the photo itself (patch pixel → photo pixel): a photo's far corner may
+    # lie beyond the horizon of the patch's plane, so its outline mapped forwards is no quad.
+    warp = cv2.warpAffine if transform.shape[0] == 2 else cv2.warpPerspective
+    mask = warp(whole, transform, size, flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    if margin_px > 0:
+        mask = cv2.erode(mask, np.ones((2 * margin_px + 1, 2 * margin_px + 1), np.uint8))
+    return mask.astype(bool)
+
+
 def flatten_lighting(gray: np.ndarray, *, kernel_px: int) -> np.ndarray:
     """``gray`` divided by its local paper level: white paper, dark ink, no shadows.
 

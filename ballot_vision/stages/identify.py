@@ -25,8 +25,8 @@ from ..ocr import (KEYWORD_MATCH, MIN_WINDOW_SHARE, NOTHING_LEGIBLE, READABLE_LE
 from ..templates import Option, Rect, Template
 from .locate import TableObservation
 from .name_ink import forms_by_name_ink, name_ink
-from .register import (Registration, RegisterFailure, first_row_candidates, in_frame, name_cell, plausible_column,
-                       rectify, register)
+from .register import (Registration, RegisterFailure, first_row_candidates, name_cell, plausible_column,
+                       rectified_in_frame, rectify, register)
 from .score import score_option
 
 #: Words that any ballot title or party row carries ("ballot", "election", "party").
@@ -294,7 +294,7 @@ def ocr_patch(bgr: np.ndarray, photo_to_mm: np.ndarray, region_mm: Rect, *,
     -------
     gray : (round(h * OCR_PX_PER_MM), round(w * OCR_PX_PER_MM)) uint8 ndarray, or None
     """
-    inside = in_frame(bgr.shape, photo_to_mm, region_mm, px_per_mm=OCR_PX_PER_MM)
+    inside = rectified_in_frame(bgr.shape, photo_to_mm, region_mm, px_per_mm=OCR_PX_PER_MM)
     if not inside.any():
         return None
     gray = _for_ocr(rectify(bgr, photo_to_mm, region_mm, px_per_mm=OCR_PX_PER_MM))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..imaging import in_frame
 from ..templates import Option, Rect, Template
 from .locate import RowCells, TableObservation
 
@@ -316,23 +317,16 @@ def rectify(bgr: np.ndarray, photo_to_mm: np.ndarray, region_mm: Rect, *, px_per
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def in_frame(photo_shape: tuple[int, ...], photo_to_mm: np.ndarray, region_mm: Rect, *, px_per_mm: float,
-             margin_px: int = 1) -> np.ndarray:
-    """Which pixels of :func:`rectify`'s patch of ``region_mm`` show the photo, at least
-    ``margin_px`` patch pixels inside its edge.
+def rectified_in_frame(photo_shape: tuple[int, ...], photo_to_mm: np.ndarray, region_mm: Rect, *,
+                       px_per_mm: float) -> np.ndarray:
+    """Which pixels of :func:`rectify`'s patch of ``region_mm`` show the photo (see
+    :func:`~ballot_vision.imaging.in_frame`).
 
     Returns
     -------
     inside : (round(h * px_per_mm), round(w * px_per_mm)) bool ndarray
     """
-    # Warped like the photo itself (patch pixel → photo pixel): a photo's far corner may
-    # lie beyond the horizon of the patch's plane, so its outline mapped forwards is no quad.
-    whole = np.full(photo_shape[:2], 1, np.uint8)
-    mask = cv2.warpPerspective(whole, _to_patch(region_mm, px_per_mm) @ photo_to_mm, _patch_size(region_mm, px_per_mm),
-                               flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    if margin_px > 0:
-        mask = cv2.erode(mask, np.ones((2 * margin_px + 1, 2 * margin_px + 1), np.uint8))
-    return mask.astype(bool)
+    return in_frame(photo_shape, _to_patch(region_mm, px_per_mm) @ photo_to_mm, _patch_size(region_mm, px_per_mm))
 
 
 def first_row_candidates(observation: TableObservation, n_rows: int) -> list[int]:
@@ -348,5 +342,5 @@ def first_row_candidates(observation: TableObservation, n_rows: int) -> list[int
     return [most_likely] + others
 
 
-__all__ = ["Registration", "RegisterFailure", "register", "rectify", "in_frame", "square_cell", "name_cell", "printed_square",
+__all__ = ["Registration", "RegisterFailure", "register", "rectify", "rectified_in_frame", "square_cell", "name_cell", "printed_square",
            "printed_separator", "plausible_column", "first_row_candidates", "RowCells"]
