@@ -496,3 +496,23 @@ def test_a_row_unseen_between_seen_rows_keeps_the_layout_whole_once_its_square_i
     assert len(frames_mm) == 5  # every printed square is found, seen row or not
     assert layout_matches(opened, template, registration, frames_mm, bgr,
                           stretch=print_stretch(frames_mm)) is confirms
+
+
+def test_the_row_names_read_are_those_that_tell_the_row_counts_apart() -> None:
+    """A five-party maslikhat with its last row under a finger: its first three rows name
+    the same parties as the four-party form with the People's Party and Auyl, and only
+    the fourth (Ak Zhol against ADAL) tells them apart. Reading the first three left the
+    number of rows open and sent a sharp vote to review (make eval seed 1414213562,
+    IMG_00510); the rows whose parties differ between the forms are read first."""
+    from ballot_vision.stages.identify import RowNames, rank_by_row_names
+
+    template = TEMPLATES["kz2021-maslikhat-5"]
+    bgr = render_side(template, "front", px_per_mm=8.0, style=PrintStyle.default()).bgr
+    observation = locate_table(bgr)
+    assert observation and len(observation.rows) == 5
+    fingered = dataclasses.replace(observation, rows=observation.rows[:4], rows_below=1)
+    fits = candidate_fits(fingered, TEMPLATES, bgr.shape)
+    assert {"kz2021-maslikhat-5", "kz2021-maslikhat-4-npk-auyl"} <= {t.id for t, _ in fits}
+    ranked, names = rank_by_row_names(bgr, fits, load_config(), rows_read=3)
+    assert names == RowNames.SETTLED
+    assert len(ranked[0][0].options) == 5  # (the Mazhilis form's names are the same: its title tells)
