@@ -686,7 +686,7 @@ def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObser
             # as one row, and read as a back: make eval seed 1618033988, IMG_00677). Rows
             # found beat more rows made, though: a made row's square cell is an estimate.
             made = estimated()
-            return made if made is not None and _seen_rows(found) == 1 < _seen_rows(made) else found
+            return made if made is not None and found.n_seen == 1 < made.n_seen else found
         failures.append(replace(found, cells=tuple(q * scale for q in found.cells),
                                 by_names=found.by_names and _scaled(found.by_names, scale),
                                 by_squares=found.by_squares and _scaled(found.by_squares, scale)))
@@ -725,10 +725,6 @@ def _near_frame(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     h, w = shape[:2]
     m = FRAME_TOUCH_PX
     return ((points[:, 0] <= m) | (points[:, 1] <= m) | (points[:, 0] >= w - 1 - m) | (points[:, 1] >= h - 1 - m))
-
-
-def _seen_rows(obs: TableObservation) -> int:
-    return sum(row is not None for row in obs.rows)
 
 
 def _scaled(obs: TableObservation, factor: float) -> TableObservation:

@@ -307,7 +307,7 @@ def _patch_size(region_mm: Rect, px_per_mm: float) -> tuple[int, int]:
 def rectify(bgr: np.ndarray, photo_to_mm: np.ndarray, region_mm: Rect, *, px_per_mm: float) -> np.ndarray:
     """Warp a template region (mm) out of the photo at ``px_per_mm``.
 
-    What lies beyond the photo's edge repeats the edge's pixels (see :func:`in_frame`).
+    What lies beyond the photo's edge repeats the edge's pixels (see :func:`rectified_in_frame`).
 
     Returns
     -------
@@ -342,5 +342,5 @@ def first_row_candidates(observation: TableObservation, n_rows: int) -> list[int
     return [most_likely] + others
 
 
-__all__ = ["Registration", "RegisterFailure", "register", "rectify", "rectified_in_frame", "square_cell", "name_cell", "printed_square",
-           "printed_separator", "plausible_column", "first_row_candidates", "RowCells"]
+__all__ = ["Registration", "RegisterFailure", "register", "rectify", "rectified_in_frame", "square_cell", "name_cell",
+           "printed_square", "printed_separator", "plausible_column", "first_row_candidates", "RowCells"]
