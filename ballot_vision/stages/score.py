@@ -861,28 +861,52 @@ def _score_with_search(bgr: np.ndarray, h: np.ndarray, region: Rect, option: str
     """Score the cell at ``region``; if no printed square is found there, look around it."""
     pad = PAPER_CONTEXT_MM
 
-    def score_at(x: float, y: float) -> CellImage:
-        patch = rectify(bgr, h, Rect(x - pad, y - pad, region.w + 2 * pad, region.h + 2 * pad), px_per_mm=px_per_mm)
-        return score_cell(patch, option=option, nominal_square_px=nominal, px_per_mm=px_per_mm,
-                          context_px=round(pad * px_per_mm), printed_px=printed_px)
+    context_px = round(pad * px_per_mm)
 
-    cell = score_at(region.x, region.y)
+    def patch_at(x: float, y: float) -> np.ndarray:
+        return rectify(bgr, h, Rect(x - pad, y - pad, region.w + 2 * pad, region.h + 2 * pad), px_per_mm=px_per_mm)
+
+    def score(patch: np.ndarray) -> CellImage:
+        return score_cell(patch, option=option, nominal_square_px=nominal, px_per_mm=px_per_mm,
+                          context_px=context_px, printed_px=printed_px)
+
+    cell = score(patch_at(region.x, region.y))
     if cell.score.visible:
         return cell
     for fx, fy in SEARCH_SHIFTS:
-        candidate = score_at(region.x + fx * region.h, region.y + fy * region.h)
-        # (A square is looked for around only by its printed border: a fill seen over a
-        # square that is not where the fit puts it may be a neighbour's.)
-        if candidate.score.visible and candidate.frame_px is not None and _centred(candidate, px_per_mm):
+        patch = patch_at(region.x + fx * region.h, region.y + fy * region.h)
+        # A square is looked for around only by its printed border (a fill seen over a
+        # square that is not where the fit puts it may be a neighbour's); where none is
+        # near the middle, the rest of the measurement is not worth making.
+        if not _frame_centred(patch, px_per_mm=px_per_mm, context_px=context_px, printed_px=printed_px):
+            continue
+        candidate = score(patch)
+        if candidate.score.visible and candidate.frame_px is not None \
+                and _centred(candidate.frame_px, candidate.bgr.shape):
             shift = float(np.hypot(fx, fy) * region.h)
             return replace(candidate, score=replace(candidate.score, shift_mm=round(shift, 1)))
     return cell
 
 
-def _centred(cell: CellImage, px_per_mm: float) -> bool:
-    """Whether the found square sits near the middle of its patch (not a neighbour's square)."""
-    left, top, right, bottom = cell.frame_px
-    height, width = cell.bgr.shape[:2]
+def _frame_centred(patch: np.ndarray, *, px_per_mm: float, context_px: int,
+                   printed_px: tuple[float, float] | None) -> bool:
+    """Whether :func:`score_cell` would find a printed square's border near the middle of
+    ``patch`` (the cell with ``context_px`` around it), without the rest of its measurement."""
+    dark = relative_darkness(to_gray(patch), kernel_px=int(PAPER_KERNEL_MM * px_per_mm))
+    if context_px > 0:
+        dark = dark[context_px:-context_px, context_px:-context_px]
+    for darkness in (FRAME_DARKNESS, FAINT_FRAME_DARKNESS):
+        found = find_frame(dark, px_per_mm=px_per_mm, darkness=darkness, printed_px=printed_px)
+        if found is not None:
+            return _centred(found.box, dark.shape)
+    return False
+
+
+def _centred(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bool:
+    """Whether a found square's (left, top, right, bottom) box sits near the middle of a
+    cell of ``shape`` (not a neighbour's square)."""
+    left, top, right, bottom = box
+    height, width = shape[:2]
     off = max(abs((left + right) / 2 - width / 2), abs((top + bottom) / 2 - height / 2))
     return off <= 0.15 * min(height, width)
 
