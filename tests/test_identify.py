@@ -516,3 +516,37 @@ def test_the_row_names_read_are_those_that_tell_the_row_counts_apart() -> None:
     ranked, names = rank_by_row_names(bgr, fits, load_config(), rows_read=3)
     assert names == RowNames.SETTLED
     assert len(ranked[0][0].options) == 5  # (the Mazhilis form's names are the same: its title tells)
+
+
+def _cut_below_table(template_id: str, px_per_mm: float, *, hide_first_row: bool = False) -> np.ndarray:
+    """A sharp, upright render of ``template_id``'s front cut by the frame just below its
+    table; ``hide_first_row``: a finger (a skin-coloured band) over its first row."""
+    template = TEMPLATES[template_id]
+    bgr = render_side(template, "front", px_per_mm=px_per_mm, style=PrintStyle.default()).bgr.copy()
+    if hide_first_row:
+        row = template.options[0].row
+        top, bottom = int((row.y - 2) * px_per_mm), int((row.y2 - 1) * px_per_mm)
+        bgr[top:bottom] = (120, 150, 200)  # BGR: a finger across the whole row and its rules
+    return np.ascontiguousarray(bgr[:int(round((template.table.box.y2 + 0.5) * px_per_mm))])
+
+
+def test_a_table_cut_below_its_last_row_under_its_own_title_has_no_row_hidden_above() -> None:
+    """A four-party maslikhat lists the five-party form's rows after its first: cut by the
+    frame below its last row, its names fit the larger form with the People's Party's row
+    hidden above as well. But the print above the table (titles, instruction) sits where a
+    table that starts at the first seen row has it, and the larger form's fit puts it a row
+    higher (a sharp four-party ballot went to review as either: make eval seed 2236067977,
+    IMG_00176)."""
+    cut = _cut_below_table("kz2021-maslikhat-4", 8.0)
+    identified = choose_template(cut, candidate_fits(locate_table(cut), TEMPLATES, cut.shape), load_config())
+    assert identified and identified.confirmed
+    assert identified.template.id == "kz2021-maslikhat-4" and identified.certain
+
+
+def test_a_first_row_under_a_finger_is_not_ruled_out_by_the_print_above() -> None:
+    """The converse: a five-party maslikhat with its first row under a finger and cut below
+    its last row shows four rows with the four-party form's names; the print above them is
+    not where a table starting there has it, so the four-party form is not certain."""
+    cut = _cut_below_table("kz2021-maslikhat-5", 8.0, hide_first_row=True)
+    identified = choose_template(cut, candidate_fits(locate_table(cut), TEMPLATES, cut.shape), load_config())
+    assert not (identified and identified.certain and identified.template.id == "kz2021-maslikhat-4")

@@ -650,6 +650,12 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
     # A fit's names must match in every row read that named some party: min, not mean.
     agreed = np.ones(len(fits))
     first = 0
+    profiles: dict[int, float] = {}
+
+    def profile(k: int) -> float:
+        if k not in profiles:
+            profiles[k] = page_profile_match(bgr, fits[k][1].photo_to_mm, fits[k][0])
+        return profiles[k]
     for position in _rows_to_read([f for f, c in zip(fits, choosable) if c],
                                   [s for s, c in zip(their_seen, choosable) if c], len(seen))[:rows_read]:
         index = seen[position]
@@ -664,6 +670,21 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
             continue  # read as no party's name: says nothing
         agreed = np.minimum(agreed, scores)
         first, named = order_by_name_scores(list(agreed), row_counts, choosable)
+        rivals = _rows_above_rivals(agreed, row_counts, their_seen) if not named and first == 0 else []
+        if rivals:
+            # The names fit as well a larger form whose first rows are hidden above the
+            # seen ones: the People's Party, first on the five-party form, ran in a third
+            # of maslikhats only, so every form without it is the next form's rows after
+            # the first. Where the print above the table is where it is on a table that
+            # starts at the first seen row, no row hides there (a sharp four-party ballot
+            # cut by the frame below its last row went to review as either: make eval seed
+            # 2236067977, IMG_00176). The first fit's print must match its template's, each
+            # rival's not: a finger or the frame over the print above says nothing.
+            if profile(0) >= PROFILE_MATCH and all(_print_above(fits[k][0]) and profile(k) < PROFILE_MISMATCH
+                                                   for k in rivals):
+                ruled_out = agreed.copy()
+                ruled_out[rivals] = 0.0
+                first, named = order_by_name_scores(list(ruled_out), row_counts, choosable)
         if named:
             return [fits[first]] + fits[:first] + fits[first + 1:], RowNames.SETTLED
     if first:
@@ -672,6 +693,28 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
         sibling = row_counts[first] == row_counts[0] and their_seen[first] == their_seen[0]
         return [fits[first]] + fits[:first] + fits[first + 1:], RowNames.OPEN if sibling else RowNames.CONTRADICTED
     return fits, RowNames.OPEN
+
+
+def _rows_above_rivals(scores: np.ndarray, row_counts: list[int], their_seen: list[list[int]]) -> list[int]:
+    """The fits that match the names (``ROW_NAME_MATCH``) with another number of rows than
+    the first fit, where every one of them places rows above the seen ones and the first
+    fit none; else none."""
+    rivals = [k for k, sc in enumerate(scores) if sc >= ROW_NAME_MATCH and row_counts[k] != row_counts[0]]
+    return rivals if their_seen[0][0] == 0 and all(their_seen[k][0] > 0 for k in rivals) else []
+
+
+#: A fit whose print above the table correlates with its template's less than this (see
+#: :func:`page_profile_match`) places its table elsewhere on the page than the photo shows.
+PROFILE_MISMATCH = 0.5
+#: ...where the template prints at least this much page above its table (a two-sided form's
+#: party side may have only a margin there: a few millimetres correlate with anything).
+PRINT_ABOVE_MM = 40.0
+
+
+def _print_above(template: Template) -> bool:
+    """Whether the template's front prints blocks above its table (``PRINT_ABOVE_MM`` of page
+    or more) that :func:`page_profile_match` can find."""
+    return _above_table(template).h >= PRINT_ABOVE_MM
 
 
 def _rows_to_read(fits: list[tuple[Template, Registration]], their_seen: list[list[int]], n_seen: int) -> list[int]:
