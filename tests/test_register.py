@@ -85,10 +85,10 @@ def test_a_two_row_form_seen_at_a_slant_is_not_a_misfit(monkeypatch) -> None:
                                         px_per_mm=6.0, angle_deg=3.0), 2e-4)
     reg = register(observation, MASLIKHAT_2, first_row=0, image_shape=(3000, 3000))
     assert reg.quality >= 0.7 and reg.residual_mm < 1.5
-    # The affine fit alone leaves it below the review threshold (0.55).
+    # The affine fit alone leaves the perspective over, more than the homography does.
     monkeypatch.setattr(register_module, "PERSPECTIVE_RESIDUAL_MM", -1.0)
     affine = register(observation, MASLIKHAT_2, first_row=0, image_shape=(3000, 3000))
-    assert affine.quality < 0.55
+    assert affine.residual_mm > 1.4 * reg.residual_mm
 
 
 def test_two_rows_that_do_not_fit_the_form_are_not_fitted_by_perspective() -> None:
@@ -97,4 +97,20 @@ def test_two_rows_that_do_not_fit_the_form_are_not_fitted_by_perspective() -> No
     observation = slanted(printed_table(x0=12, x1=198, separator=120, top=108, row_h=30, rows=2,
                                         px_per_mm=6.0, angle_deg=3.0), 2e-4)
     reg = register(observation, MASLIKHAT_2, first_row=0, image_shape=(3000, 3000))
-    assert reg.residual_mm > 20 and reg.quality < 0.01
+    assert reg.residual_mm > 15 and reg.quality < 0.01
+
+
+@pytest.mark.parametrize("separator,perspective", [(166.5, 0.0), (168.0, 1e-4)])
+def test_two_rows_around_an_unseen_one_fit_by_every_corner(separator: float, perspective: float) -> None:
+    """Two rows seen of three, the middle one not: fitted affine, by least squares over
+    every corner. A fit of the majority of corners alone (least median of squares) fitted
+    the square cells and the rule exactly and left the names' far ends, a quarter of the
+    corners, many millimetres off, for a rule a pixel off the design or a slight slant: a
+    sharp ballot went to review as low_confidence_registration (make eval seed 2236067977,
+    IMG_00487)."""
+    three = load_templates()["kz2021-maslikhat-3"]
+    observation = slanted(printed_table(x0=12, x1=198, separator=separator, top=108, row_h=28, rows=3,
+                                        px_per_mm=4.0, angle_deg=6.0), perspective)
+    observation = replace(observation, rows=(observation.rows[0], None, observation.rows[2]))
+    reg = register(observation, three, first_row=0, image_shape=(3000, 3000))
+    assert reg.residual_mm < 1.5 and reg.quality >= 0.6
