@@ -664,9 +664,7 @@ def score_cell(cell_bgr: np.ndarray, *, option: str, nominal_square_px: tuple[in
         cell_bgr, gray, dark = cell_bgr[inner], gray[inner], dark[inner]
     # Strokes against the paper within a few millimetres (the cell alone is wide enough).
     rel = _stroke_darkness(gray, px_per_mm)
-    found = find_frame(dark, px_per_mm=px_per_mm, printed_px=printed_px)
-    if found is None:
-        found = find_frame(dark, px_per_mm=px_per_mm, darkness=FAINT_FRAME_DARKNESS, printed_px=printed_px)
+    found = _find_frame_at_either_darkness(dark, px_per_mm=px_per_mm, printed_px=printed_px)
     if found is not None:
         frame, thickness = found.box, found.thickness
     else:
@@ -901,11 +899,18 @@ def _frame_centred(patch: np.ndarray, *, px_per_mm: float, context_px: int,
     dark = relative_darkness(to_gray(patch), kernel_px=int(PAPER_KERNEL_MM * px_per_mm))
     if context_px > 0:
         dark = dark[context_px:-context_px, context_px:-context_px]
-    for darkness in (FRAME_DARKNESS, FAINT_FRAME_DARKNESS):
-        found = find_frame(dark, px_per_mm=px_per_mm, darkness=darkness, printed_px=printed_px)
-        if found is not None:
-            return _centred(found.box, dark.shape)
-    return False
+    found = _find_frame_at_either_darkness(dark, px_per_mm=px_per_mm, printed_px=printed_px)
+    return found is not None and _centred(found.box, dark.shape)
+
+
+def _find_frame_at_either_darkness(dark: np.ndarray, *, px_per_mm: float,
+                                   printed_px: tuple[float, float] | None) -> FoundFrame | None:
+    """:func:`find_frame` at ``FRAME_DARKNESS``, else at ``FAINT_FRAME_DARKNESS`` (blur
+    spread the border)."""
+    found = find_frame(dark, px_per_mm=px_per_mm, printed_px=printed_px)
+    if found is None:
+        found = find_frame(dark, px_per_mm=px_per_mm, darkness=FAINT_FRAME_DARKNESS, printed_px=printed_px)
+    return found
 
 
 def _centred(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bool:
