@@ -884,9 +884,8 @@ def _score_with_search(bgr: np.ndarray, h: np.ndarray, region: Rect, option: str
         # near the middle, the rest of the measurement is not worth making.
         if not _frame_centred(patch, px_per_mm=px_per_mm, context_px=context_px, printed_px=printed_px):
             continue
-        candidate = score(patch)
-        if candidate.score.visible and candidate.frame_px is not None \
-                and _centred(candidate.frame_px, candidate.bgr.shape):
+        candidate = score(patch)  # its border is the one just found, near the middle
+        if candidate.score.visible:
             shift = float(np.hypot(fx, fy) * region.h)
             return replace(candidate, score=replace(candidate.score, shift_mm=round(shift, 1)))
     return cell
