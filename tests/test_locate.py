@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ballot_vision.stages.locate import cells_cut_by_frame, ink_mask, locate_table
+from ballot_vision.stages.locate import _Cell, _filled_squares, cells_cut_by_frame, ink_mask, locate_table
 
 
 def _table(width_px: int, rule_px: int = 3) -> np.ndarray:
@@ -140,19 +140,24 @@ def test_a_sliver_beside_a_squares_inside_is_no_row() -> None:
     assert found and all(row.name_quad is not None and 400 < np.ptp(row.name_quad[:, 0]) for row in found.rows)
 
 
-def _hairline_table(*, border: bool, turn: int = 0) -> np.ndarray:
+def _hairline_table(*, border: bool, turn: int = 0, filled: tuple[int, ...] = (),
+                    names_x: int = 120) -> np.ndarray:
     """(700, 760, 3): a four-row table whose inner rules vanished (a press's hairlines on a
     small photo): its heavy squares (70 px, rows 110 px apart, 40 px from the right border),
-    lines of name print on their left, and the table's border where ``border``; turned by
-    ``turn`` quarter turns."""
+    the ``filled`` rows' squares scribbled over, lines of name print on their left from
+    ``names_x`` px, and the table's border where ``border``; turned by ``turn`` quarter turns."""
     img = np.full((700, 760, 3), 245, np.uint8)
     if border:
         cv2.rectangle(img, (40, 80), (700, 520), (30, 30, 30), 4)
     for i in range(4):
         top = 100 + i * 110
         cv2.rectangle(img, (590, top), (660, top + 70), (30, 30, 30), 6)
+        for k in range(6 if i in filled else 0):  # a scribble's strokes, leaving no inside
+            cv2.line(img, (594, top + 6 + 12 * k), (656, top + 10 + 12 * k), (60, 40, 40), 9)
         for j, length in enumerate((300, 380)):  # the Kazakh and Russian names
-            cv2.line(img, (120, top + 25 + 22 * j), (120 + length, top + 25 + 22 * j), (40, 40, 40), 9)
+            left = names_x + (0 if names_x == 120 else j * 20)
+            cv2.line(img, (left, top + 25 + 22 * j), (min(left + length, names_x + 300), top + 25 + 22 * j),
+                     (40, 40, 40), 9)
     return np.ascontiguousarray(np.rot90(img, turn))
 
 
@@ -175,6 +180,37 @@ def test_free_standing_squares_beside_names_make_rows() -> None:
     found = locate_table(_hairline_table(border=False, turn=1))
     assert found and found.n_seen == 4
     assert found.quarter_turns == 1
+
+
+def test_squares_filled_by_marks_still_hold_their_rows() -> None:
+    """A scribble leaves a square no inside: the two left two rows apart, and the column's
+    pitch was lost (a sharp hairline-ruled vote taken for a back: second press, make eval
+    seed 605918237, IMG_00324)."""
+    found = locate_table(_hairline_table(border=False, filled=(1, 2)))
+    assert found and found.n_seen == 4 and 100 <= found.pitch_px <= 120
+
+
+def test_a_solid_disc_is_no_filled_square() -> None:
+    """A round emblem reduces to a quad as large as a square, but overfills it."""
+    ink = np.zeros((400, 200), np.uint8)
+    for top in (40, 100, 160, 220):  # a column of squares, 60 px apart
+        cv2.rectangle(ink, (80, top), (120, top + 40), 255, 4 if top in (40, 220) else -1)
+    cv2.circle(ink, (100, 320), 29, 255, -1)  # a disc a row below, in line
+    contours, hierarchy = cv2.findContours(ink, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
+    hierarchy = hierarchy[0]
+    holes = [i for i in range(len(contours)) if hierarchy[i, 3] >= 0]
+    column = [(_Cell(quad=np.float32(cv2.boxPoints(cv2.minAreaRect(contours[i]))), area=1.0,
+                     centre=contours[i].reshape(-1, 2).mean(axis=0), parent=int(hierarchy[i, 3]), index=i,
+                     has_square=True), 41.0) for i in holes]
+    found = _filled_squares(contours, hierarchy, -1, 41.0, column)
+    assert sorted(tuple(np.round(c.centre)) for c, _ in found) == [(100, 120), (100, 180)]
+
+
+def test_names_set_far_from_their_squares_still_tell_the_names_side() -> None:
+    """A press's left-aligned names end well before the squares: the ink beside the column
+    is further out than a design-wide name cell's end."""
+    found = locate_table(_hairline_table(border=False, names_x=40))
+    assert found and found.n_seen == 4 and found.quarter_turns == 0
 
 
 def test_a_column_of_squares_without_names_beside_it_is_no_table() -> None:

@@ -63,6 +63,10 @@ class LocateFailure:
     #: ...and its printed squares alone (see :func:`_rows_from_squares`): only where no
     #: look's name cells make one either.
     by_squares: TableObservation | None = None
+    #: ...with the names' print found only further out (``NAME_BAND_FAR_REACH``): only
+    #: where no look makes one by nearer print (an enlarged look may show the rule that
+    #: bounds the squares' cells, which this one missed).
+    by_far_squares: TableObservation | None = None
 
     def __bool__(self) -> bool:
         return False
@@ -367,15 +371,20 @@ NAME_CELL_REACH = 2.5
 #: measure it by (the design's 30 mm around 18).
 SQUARE_CELL_HALF = 0.83
 #: Where no border encloses the squares, the names' side holds this many times the ink of
-#: the other (print against the sheet's margin), and this share at least, in bands from
-#: NAME_BAND[0] to NAME_BAND[1] square sides out.
+#: the other (print against the sheet's margin), and this share at least, in a band from one
+#: square side out to NAME_BAND_REACH, or else (at any look, see LocateFailure) out to
+#: NAME_BAND_FAR_REACH. A name cell is about eight square sides wide and its names may sit
+#: anywhere in it: a press's left-aligned names ended three sides short of the squares, and
+#: the near band found no print (seed 605918237, IMG_00324). The near band goes first: the
+#: far one may reach past the sheet's margin into whatever lies beside it.
 NAMES_INK_RATIO = 2.0
 NAMES_MIN_INK = 0.02
-NAME_BAND = (1.0, 3.0)
+NAME_BAND_REACH = 3.0
+NAME_BAND_FAR_REACH = 6.0
 
 
-def _rows_from_squares(ink: np.ndarray, contours, hierarchy: np.ndarray,
-                       cells: list[_Cell]) -> tuple[int, np.ndarray, list, list] | None:
+def _rows_from_squares(ink: np.ndarray, contours, hierarchy: np.ndarray, cells: list[_Cell], *,
+                       names_reach: float = NAME_BAND_REACH) -> tuple[int, np.ndarray, list, list] | None:
     """Rows of a table whose rules are too faint to close a cell, from its printed squares.
 
     A press's hairline rules (0.15 mm) vanish on a small or blurred photo while the squares'
@@ -385,7 +394,7 @@ def _rows_from_squares(ink: np.ndarray, contours, hierarchy: np.ndarray,
     square's centre, out to the border and as far back (``SQUARE_CELL_HALF`` square sides
     where no border encloses them), a row's pitch tall. It takes two squares alike in one
     column at a row's pitch, with the names' side told by the border's reach (far on the
-    names' side) or else by the ink beside the column.
+    names' side) or else by the ink beside the column, out to ``names_reach`` square sides.
 
     Returns (the table's outline index or -1, right unit vector, [], square cells) as
     :func:`_orient` does for a column of square cells without name cells, or None.
@@ -405,53 +414,105 @@ def _rows_from_squares(ink: np.ndarray, contours, hierarchy: np.ndarray,
     for hole, found in columns.items():
         side = float(np.median([s for _, s in found]))
         found = [(c, s) for c, s in found if abs(np.log(s / side)) <= np.log(NAME_STACK_AREA) / 2]
-        if len(found) < 2:
-            continue
-        centres = np.array([c.centre for c, _ in found])
-        down, right = _column_axes(centres)
-        order = np.argsort(centres @ down)
-        found, centres = [found[i] for i in order], centres[order]
-        sides = np.array([s for _, s in found])
-        # Steps in square sides where they are (a slanted camera shrinks both down the column).
-        steps = np.diff(centres @ down) / ((sides[1:] + sides[:-1]) / 2)
-        unit = float(steps.min())
-        if (np.ptp(centres @ right) > 0.3 * side
-                or not ROW_PITCH_SQUARES[0] <= unit <= ROW_PITCH_SQUARES[1]
-                or np.any(np.abs(steps / unit - np.round(steps / unit)) > 0.2)):
-            continue
-        pitch = unit * side
-        if hole >= 0:
-            polygon = contours[hole].reshape(-1, 2).astype(np.float32)
-            right = _away_from_names(polygon, centres, right)
-            near = [_ray_exit(polygon, c.centre, right) for c, _ in found]
-            far = [_ray_exit(polygon, c.centre, -right) for c, _ in found]
-            if not (0.5 * side < float(np.median(near)) <= SQUARE_CELL_REACH * side
-                    and float(np.median(far)) >= NAME_CELL_REACH * side):
-                continue
-        else:
-            beside = {sign: _band_ink(ink, centres, sign * right, down, side, pitch) for sign in (1.0, -1.0)}
-            if beside[1.0] > beside[-1.0]:
-                right = -right
-            names_ink = max(beside.values())
-            if names_ink < NAMES_MIN_INK or names_ink < NAMES_INK_RATIO * min(beside.values()):
-                continue
-            # The rule between names and squares, or the table's right side, where it shows:
-            # the cell is no wider than that (a press's 2.5-mm margins around a 15-mm square
-            # put its rule inside a design-wide cell, where it was taken for the square's
-            # side and every square scored as marked: seed 605918237, IMG_00352).
-            rules = [_rule_offset(ink, centres, sign * right, down, side, pitch) for sign in (-1.0, 1.0)]
-            measured = [d for d in rules if d is not None]
-            near = [(min(measured) if measured else SQUARE_CELL_HALF * side) * s / side for s in sides]
-        down = np.array([-right[1], right[0]], dtype=np.float32)
-        made = []
-        for (c, s), r in zip(found, near):
-            quad = np.float32([c.centre + a * r * right + b * unit * s / 2 * down
-                               for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))])
-            made.append(_Cell(quad=quad, area=float(cv2.contourArea(quad)), centre=c.centre.astype(np.float32),
-                              parent=-1, index=-1, has_square=True))
-        if best is None or len(made) > len(best[3]):
-            best = (int(hierarchy[hole, 3]) if hole >= 0 else -1, right, [], made)
+        filled = _filled_squares(contours, hierarchy, hole, side, found) if len(found) >= 2 else []
+        # Squares a mark filled count only where the column holds with them: a blob that
+        # merely looks like one must not break the column its clean squares make.
+        column = None
+        for squares in ([found + filled] if filled else []) + [found]:
+            column = _square_column(ink, contours, hierarchy, hole, squares, side, names_reach)
+            if column is not None:
+                break
+        if column is not None and (best is None or len(column[3]) > len(best[3])):
+            best = column
     return best
+
+
+def _square_column(ink: np.ndarray, contours, hierarchy: np.ndarray, hole: int, found: list[tuple[_Cell, float]],
+                   side: float, names_reach: float) -> tuple[int, np.ndarray, list, list] | None:
+    """The rows of one column of printed squares (``found``: cells and their sides in px,
+    ``side`` their median) inside ``hole`` (a contour index, or -1), as
+    :func:`_rows_from_squares` returns them, or None where they make no column of rows."""
+    if len(found) < 2:
+        return None
+    centres = np.array([c.centre for c, _ in found])
+    down, right = _column_axes(centres)
+    order = np.argsort(centres @ down)
+    found, centres = [found[i] for i in order], centres[order]
+    sides = np.array([s for _, s in found])
+    # Steps in square sides where they are (a slanted camera shrinks both down the column).
+    steps = np.diff(centres @ down) / ((sides[1:] + sides[:-1]) / 2)
+    unit = float(steps.min())
+    if (np.ptp(centres @ right) > 0.3 * side
+            or not ROW_PITCH_SQUARES[0] <= unit <= ROW_PITCH_SQUARES[1]
+            or np.any(np.abs(steps / unit - np.round(steps / unit)) > 0.2)):
+        return None
+    pitch = unit * side
+    if hole >= 0:
+        polygon = contours[hole].reshape(-1, 2).astype(np.float32)
+        right = _away_from_names(polygon, centres, right)
+        near = [_ray_exit(polygon, c.centre, right) for c, _ in found]
+        far = [_ray_exit(polygon, c.centre, -right) for c, _ in found]
+        if not (0.5 * side < float(np.median(near)) <= SQUARE_CELL_REACH * side
+                and float(np.median(far)) >= NAME_CELL_REACH * side):
+            return None
+    else:
+        beside = {sign: _band_ink(ink, centres, sign * right, down, side, pitch, names_reach) for sign in (1.0, -1.0)}
+        if beside[1.0] > beside[-1.0]:
+            right = -right
+        names_ink = max(beside.values())
+        if names_ink < NAMES_MIN_INK or names_ink < NAMES_INK_RATIO * min(beside.values()):
+            return None
+        # The rule between names and squares, or the table's right side, where it shows:
+        # the cell is no wider than that (a press's 2.5-mm margins around a 15-mm square
+        # put its rule inside a design-wide cell, where it was taken for the square's
+        # side and every square scored as marked: seed 605918237, IMG_00352).
+        rules = [_rule_offset(ink, centres, sign * right, down, side, pitch) for sign in (-1.0, 1.0)]
+        measured = [d for d in rules if d is not None]
+        near = [(min(measured) if measured else SQUARE_CELL_HALF * side) * s / side for s in sides]
+    down = np.array([-right[1], right[0]], dtype=np.float32)
+    made = []
+    for (c, s), r in zip(found, near):
+        quad = np.float32([c.centre + a * r * right + b * unit * s / 2 * down
+                           for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))])
+        made.append(_Cell(quad=quad, area=float(cv2.contourArea(quad)), centre=c.centre.astype(np.float32),
+                          parent=-1, index=-1, has_square=True))
+    return (int(hierarchy[hole, 3]) if hole >= 0 else -1, right, [], made)
+
+
+def _filled_squares(contours, hierarchy: np.ndarray, hole: int, side: float,
+                    column: list[tuple[_Cell, float]]) -> list[tuple[_Cell, float]]:
+    """Printed squares in ``hole`` whose inside a mark has filled or split: solid square
+    blobs of about ``side`` (px) on the line of the ``column`` of two or more squares
+    already found by their insides (cells whose ``parent`` is the square's outline).
+
+    A scribble or a fill leaves no hole, and a row without its square breaks the column's
+    pitch: a sharp, hairline-ruled vote whose marked square sat between the two others
+    was taken for a back (second press, make eval seed 605918237, IMG_00324).
+    """
+    outlines = {c.parent for c, _ in column}
+    centres = np.array([c.centre for c, _ in column])
+    _, across = _column_axes(centres)
+    squares = []
+    for j in np.flatnonzero(hierarchy[:, 3] == hole):
+        area = cv2.contourArea(contours[j])
+        if int(j) in outlines or not 0.4 <= area / side**2 <= 2.5:
+            continue
+        quad = _as_quad(contours[j], min_side_ratio=SQUARE_INSIDE_SIDE_RATIO)
+        if quad is None or abs(float((quad.mean(axis=0) - centres.mean(axis=0)) @ across)) > FILLED_OFF_COLUMN * side:
+            continue
+        s = float(np.sqrt(cv2.contourArea(quad)))
+        # Solid and square: a round emblem's blob overfills the quad its outline reduces to.
+        if abs(np.log(s / side)) <= np.log(NAME_STACK_AREA) / 2 and area <= FILLED_SQUARE_OVERFILL * s * s:
+            squares.append((_Cell(quad=quad, area=s * s, centre=quad.mean(axis=0), parent=int(j), index=-1,
+                                  has_square=True), s))
+    return squares
+
+
+#: A solid square's blob covers at most this share of the quad its outline reduces to (a
+#: disc covers pi/2 of the square inscribed in it).
+FILLED_SQUARE_OVERFILL = 1.15
+#: ...and its centre lies within this many square sides of the column's line.
+FILLED_OFF_COLUMN = 0.2
 
 
 #: A rule beside a column of squares is ink along this share of the column's length.
@@ -478,12 +539,12 @@ def _rule_offset(ink: np.ndarray, centres: np.ndarray, direction: np.ndarray, do
 
 
 def _band_ink(ink: np.ndarray, centres: np.ndarray, direction: np.ndarray, down: np.ndarray,
-              side: float, pitch: float) -> float:
-    """Share of ink in a band beside a column of squares (``centres``, (K, 2) px), from
-    ``NAME_BAND[0]`` to ``NAME_BAND[1]`` square sides out along ``direction``, the column's
-    length plus half a pitch at each end."""
+              side: float, pitch: float, reach: float) -> float:
+    """Share of ink in a band beside a column of squares (``centres``, (K, 2) px), from one
+    to ``reach`` square sides out along ``direction``, the column's length plus half a pitch
+    at each end."""
     top, bottom = _column_ends(centres, down, pitch)
-    near, far = NAME_BAND[0] * side, NAME_BAND[1] * side
+    near, far = side, reach * side
     band = np.float32([top + near * direction, top + far * direction, bottom + far * direction, bottom + near * direction])
     mask = np.zeros(ink.shape, np.uint8)
     cv2.fillConvexPoly(mask, np.round(band).astype(np.int32), 1)
@@ -673,7 +734,8 @@ def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObser
     def estimated() -> TableObservation | None:
         """The rows an earlier look made of name cells, or else of printed squares."""
         return next((f.by_names for f in failures if f.by_names), None) \
-            or next((f.by_squares for f in failures if f.by_squares), None)
+            or next((f.by_squares for f in failures if f.by_squares), None) \
+            or next((f.by_far_squares for f in failures if f.by_far_squares), None)
 
     failures: list[LocateFailure] = []
     for mask, scale in looks():
@@ -689,13 +751,15 @@ def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObser
             return made if made is not None and found.n_seen == 1 < made.n_seen else found
         failures.append(replace(found, cells=tuple(q * scale for q in found.cells),
                                 by_names=found.by_names and _scaled(found.by_names, scale),
-                                by_squares=found.by_squares and _scaled(found.by_squares, scale)))
+                                by_squares=found.by_squares and _scaled(found.by_squares, scale),
+                                by_far_squares=found.by_far_squares and _scaled(found.by_far_squares, scale)))
     made = estimated()
     if made:
         return made
     # The cells of the first look that found any (the photo's own ink before the enlarged).
     found = next((f for i, f in enumerate(failures) if f.cells and i != 1), failures[0])
-    return replace(found, cells=found.cells + cells_cut_by_frame(ink), by_names=None, by_squares=None)
+    return replace(found, cells=found.cells + cells_cut_by_frame(ink), by_names=None, by_squares=None,
+                   by_far_squares=None)
 
 
 def cells_cut_by_frame(ink: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -749,9 +813,12 @@ def _locate_ink(ink: np.ndarray) -> TableObservation | LocateFailure:
     if not oriented:
         by_names = _rows_beside_names(contours, cells)
         by_squares = None if by_names else _rows_from_squares(ink, contours, hierarchy, cells)
+        far = None if by_names or by_squares else _rows_from_squares(ink, contours, hierarchy, cells,
+                                                                     names_reach=NAME_BAND_FAR_REACH)
         return replace(oriented, cells=tuple(c.quad for c in cells),
                        by_names=_observation(contours, ink.shape, *by_names) if by_names else None,
-                       by_squares=_observation(contours, ink.shape, *by_squares) if by_squares else None)
+                       by_squares=_observation(contours, ink.shape, *by_squares) if by_squares else None,
+                       by_far_squares=_observation(contours, ink.shape, *far) if far else None)
     if len(oriented[2]) + len(oriented[3]) == 1:
         # One row, and a column of printed squares no rules divide: the "row" was some small
         # print's boxes, the table's rules too faint to see (second press, make eval seed
