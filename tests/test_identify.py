@@ -355,6 +355,30 @@ def test_sure_garbage_over_a_table_in_the_forms_whole_layout_is_left_to_review(m
         assert not identified and identified.not_ballot
 
 
+def test_a_ballot_whose_first_title_read_nothing_is_confirmed_by_its_other_title(monkeypatch) -> None:
+    """Another press set its titles at other heights: the first title region held the date
+    line, the other read «...АТЕЛЬНЫЙ БЮЛЛЕТЕНЬ |БОРАМ ДЕПУТАТОВ ...», and the vote went to
+    review unconfirmed (second press, make eval seed 3316624790, IMG_00284)."""
+    import ballot_vision.stages.identify as identify
+    from ballot_vision.ocr import OcrText
+
+    template = TEMPLATES["kz2021-maslikhat-3"]
+    bgr = render_side(template, "front", px_per_mm=8.0, style=PrintStyle.default()).bgr
+    fits = candidate_fits(locate_table(bgr), TEMPLATES, bgr.shape)
+    other = "әм\" АТЕЛЬНЫЙ БЮЛЛЕТЕНЬ |БОРАМ ДЕПУТАТОВ М ПАРЛАМЕНТА РЕСПУБЛИкИ Н. ИЗБИРАЕМЫХ ПО ПАРСЫСА СПИСКАМ"
+    read = []
+
+    def read_side_text(*args, regions=None, blur=None):
+        read.append(regions)
+        return OcrText(other if regions else "тты 10 кактар / 10 внзар» 2021 годь")
+
+    monkeypatch.setattr(identify, "read_side_text", read_side_text)
+    monkeypatch.setattr(identify, "row_reader", lambda *a, **k: (lambda *a, **k: ""))
+    identified = choose_template(bgr, fits, load_config(), layout_ok=False)
+    assert identified and identified.confirmed and identified.confirmed_by == "text"
+    assert len(read) == 2 and read[1]
+
+
 # Name cells of three- and four-party maslikhat ballots as Tesseract (kaz) read them.
 PARTIES = {o.id: o for o in TEMPLATES["kz2021-maslikhat-5"].options}
 NUR_OTAN_READ = "«Миг Оғап» партиясы Партия «Миг Оғап» 2"

@@ -877,6 +877,15 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
         party_words = tuple(w for o in first_template.options for w in (o.kaz, o.rus) if w) + PARTY_WORDS
         confirmed = _best_keyword(row_text, party_words, whole=True) >= KEYWORD_MATCH
         text += "\n" + row_text
+    extra = more_title_regions(first_template, config.ocr.languages) if config.ocr.enabled else []
+    more: OcrText | None = None
+    if not confirmed and extra:
+        # So may the other language's title, where the first read missed (another press
+        # set its titles at other heights: the first region held the date line, the other
+        # «...АТЕЛЬНЫЙ БЮЛЛЕТЕНЬ |БОРАМ ДЕПУТАТОВ ... ИЗБИРАЕМЫХ ПО ПАРСЫСА СПИСКАМ», and a
+        # vote went to review unconfirmed: second press, make eval seed 3316624790, IMG_00284).
+        more = read_side_text(bgr, first_template, h, config, regions=extra)
+        confirmed = ballot_words(more.text, whole=True) >= KEYWORD_MATCH
     restored_by = None
     if not confirmed:
         # A restored title holds ballot words read whole (see restored_titles): it confirms.
@@ -898,10 +907,9 @@ def choose_template(bgr: np.ndarray, fits: list[tuple[Template, Registration]], 
     # seed 800942543, hard, IMG_00192).
     sure = ocr.confident_text
     order, certain = rank_by_title(text, templates, form_text=sure)
-    extra = more_title_regions(first_template, config.ocr.languages) if config.ocr.enabled else []
     if not certain and extra:
         # The other language's title may survive where the first did not (blur, glare).
-        more = read_side_text(bgr, first_template, h, config, regions=extra)
+        more = more or read_side_text(bgr, first_template, h, config, regions=extra)
         text, sure = text + "\n" + more.text, sure + "\n" + more.confident_text
         order, certain = rank_by_title(text, templates, form_text=sure)
     if not certain:
