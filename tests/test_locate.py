@@ -213,6 +213,21 @@ def test_names_set_far_from_their_squares_still_tell_the_names_side() -> None:
     assert found and found.n_seen == 4 and found.quarter_turns == 0
 
 
+def test_a_wooden_table_beyond_the_sheet_does_not_pass_for_the_names() -> None:
+    """Names ending short of the squares leave the band beside them blank on the sheet,
+    while a table's grain just past the sheet's edge on the other side is dark against its
+    own level: the ballot was read upside down (second press, make eval seed 3316624790,
+    IMG_00264). Only ink on paper about as bright as the squares' counts."""
+    img = _hairline_table(border=False, names_x=40)
+    rng = np.random.default_rng(3)
+    wood = np.full((img.shape[0], 260, 3), (70, 110, 150), np.uint8)  # BGR: a brown table
+    for y in rng.integers(0, img.shape[0], 60):  # its grain, darker streaks along it
+        cv2.line(wood, (0, int(y)), (259, int(y) + int(rng.integers(-6, 7))), (40, 70, 100), int(rng.integers(1, 4)))
+    photo = np.ascontiguousarray(np.hstack([img[:, :700], wood]))
+    found = locate_table(photo)
+    assert found and found.n_seen == 4 and found.quarter_turns == 0
+
+
 def test_a_column_of_squares_without_names_beside_it_is_no_table() -> None:
     img = np.full((700, 760, 3), 245, np.uint8)
     for i in range(4):

@@ -384,7 +384,8 @@ NAME_BAND_FAR_REACH = 6.0
 
 
 def _rows_from_squares(ink: np.ndarray, contours, hierarchy: np.ndarray, cells: list[_Cell], *,
-                       names_reach: float = NAME_BAND_REACH) -> tuple[int, np.ndarray, list, list] | None:
+                       names_reach: float = NAME_BAND_REACH,
+                       level: np.ndarray | None = None) -> tuple[int, np.ndarray, list, list] | None:
     """Rows of a table whose rules are too faint to close a cell, from its printed squares.
 
     A press's hairline rules (0.15 mm) vanish on a small or blurred photo while the squares'
@@ -394,7 +395,8 @@ def _rows_from_squares(ink: np.ndarray, contours, hierarchy: np.ndarray, cells: 
     square's centre, out to the border and as far back (``SQUARE_CELL_HALF`` square sides
     where no border encloses them), a row's pitch tall. It takes two squares alike in one
     column at a row's pitch, with the names' side told by the border's reach (far on the
-    names' side) or else by the ink beside the column, out to ``names_reach`` square sides.
+    names' side) or else by the ink beside the column, out to ``names_reach`` square sides,
+    on the paper only where the photo's local paper ``level`` ((M, N), see :func:`_paper`) is given.
 
     Returns (the table's outline index or -1, right unit vector, [], square cells) as
     :func:`_orient` does for a column of square cells without name cells, or None.
@@ -419,7 +421,7 @@ def _rows_from_squares(ink: np.ndarray, contours, hierarchy: np.ndarray, cells: 
         # merely looks like one must not break the column its clean squares make.
         column = None
         for squares in ([found + filled] if filled else []) + [found]:
-            column = _square_column(ink, contours, hierarchy, hole, squares, side, names_reach)
+            column = _square_column(ink, contours, hierarchy, hole, squares, side, names_reach, level)
             if column is not None:
                 break
         if column is not None and (best is None or len(column[3]) > len(best[3])):
@@ -428,7 +430,8 @@ def _rows_from_squares(ink: np.ndarray, contours, hierarchy: np.ndarray, cells: 
 
 
 def _square_column(ink: np.ndarray, contours, hierarchy: np.ndarray, hole: int, found: list[tuple[_Cell, float]],
-                   side: float, names_reach: float) -> tuple[int, np.ndarray, list, list] | None:
+                   side: float, names_reach: float,
+                   level: np.ndarray | None = None) -> tuple[int, np.ndarray, list, list] | None:
     """The rows of one column of printed squares (``found``: cells and their sides in px,
     ``side`` their median) inside ``hole`` (a contour index, or -1), as
     :func:`_rows_from_squares` returns them, or None where they make no column of rows."""
@@ -456,7 +459,8 @@ def _square_column(ink: np.ndarray, contours, hierarchy: np.ndarray, hole: int, 
                 and float(np.median(far)) >= NAME_CELL_REACH * side):
             return None
     else:
-        beside = {sign: _band_ink(ink, centres, sign * right, down, side, pitch, names_reach) for sign in (1.0, -1.0)}
+        beside = {sign: _band_ink(ink, centres, sign * right, down, side, pitch, names_reach, level)
+                  for sign in (1.0, -1.0)}
         if beside[1.0] > beside[-1.0]:
             right = -right
         names_ink = max(beside.values())
@@ -539,17 +543,35 @@ def _rule_offset(ink: np.ndarray, centres: np.ndarray, direction: np.ndarray, do
 
 
 def _band_ink(ink: np.ndarray, centres: np.ndarray, direction: np.ndarray, down: np.ndarray,
-              side: float, pitch: float, reach: float) -> float:
+              side: float, pitch: float, reach: float, level: np.ndarray | None = None) -> float:
     """Share of ink in a band beside a column of squares (``centres``, (K, 2) px), from one
     to ``reach`` square sides out along ``direction``, the column's length plus half a pitch
-    at each end."""
+    at each end; where the local paper ``level`` is given, only ink on paper about as bright
+    as the squares' counts.
+
+    Beyond the sheet's edge, a wooden table's grain is "ink" against its own level: a
+    sheet whose names end short of the squares lay near a table's edge, the grain beside
+    the squares outweighed the names, and the ballot was read upside down (second press,
+    make eval seed 3316624790, IMG_00264).
+    """
     top, bottom = _column_ends(centres, down, pitch)
     near, far = side, reach * side
     band = np.float32([top + near * direction, top + far * direction, bottom + far * direction, bottom + near * direction])
     mask = np.zeros(ink.shape, np.uint8)
     cv2.fillConvexPoly(mask, np.round(band).astype(np.int32), 1)
-    area = int(mask.sum())
-    return float(np.count_nonzero(ink[mask > 0])) / area if area else 0.0
+    inside = mask > 0
+    area = int(np.count_nonzero(inside))
+    if level is not None:
+        h, w = level.shape
+        at = np.clip(np.round(centres).astype(np.int32), 0, (w - 1, h - 1))
+        inside &= level >= BAND_PAPER_LEVEL * float(np.median(level[at[:, 1], at[:, 0]]))
+    return float(np.count_nonzero(ink[inside])) / area if area else 0.0
+
+
+#: Paper beside a column of squares is at least this share of the paper level at the squares
+#: (a table, a cloth or a floor beyond the sheet's edge is darker; a shadow across the sheet
+#: rarely takes off more).
+BAND_PAPER_LEVEL = 0.75
 
 
 def _square_inside(hole: _Cell, cell: _Cell) -> bool:
@@ -724,12 +746,13 @@ def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObser
     paper = _paper(gray)
     ink = _ink_at(paper, INK_DARKNESS)
 
-    def looks() -> Iterator[tuple[np.ndarray, float]]:
-        """Ink masks to look in, cheapest first, with their scale to the photo."""
-        yield ink, 1.0
-        yield _ink_at(paper, FAINT_INK_DARKNESS), 1.0
+    def looks() -> Iterator[tuple[np.ndarray, float, np.ndarray]]:
+        """Ink masks to look in, cheapest first, with their scale to the photo and their paper level."""
+        yield ink, 1.0, paper[1]
+        yield _ink_at(paper, FAINT_INK_DARKNESS), 1.0, paper[1]
         if 2 * max(gray.shape) <= upscale_limit_px:
-            yield ink_mask(cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)), 0.5
+            enlarged = _paper(cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC))
+            yield _ink_at(enlarged, INK_DARKNESS), 0.5, enlarged[1]
 
     def estimated() -> TableObservation | None:
         """The rows an earlier look made of name cells, or else of printed squares."""
@@ -738,8 +761,8 @@ def locate_table(bgr: np.ndarray, *, upscale_limit_px: int = 3600) -> TableObser
             or next((f.by_far_squares for f in failures if f.by_far_squares), None)
 
     failures: list[LocateFailure] = []
-    for mask, scale in looks():
-        found = _locate_ink(mask)
+    for mask, scale, level in looks():
+        found = _locate_ink(mask, level=level)
         if found:
             found = found if scale == 1.0 else _scaled(found, scale)
             # A fainter look may pair one row where the first made the whole table of its
@@ -799,7 +822,7 @@ def _scaled(obs: TableObservation, factor: float) -> TableObservation:
     return replace(obs, rows=rows, pitch_px=obs.pitch_px * factor)
 
 
-def _locate_ink(ink: np.ndarray) -> TableObservation | LocateFailure:
+def _locate_ink(ink: np.ndarray, *, level: np.ndarray | None = None) -> TableObservation | LocateFailure:
     """The table in one ink mask; where no square cell pairs with a name cell, the failure
     carries the rows its name cells or printed squares alone make, if any (see
     :func:`_rows_beside_names`, :func:`_rows_from_squares`)."""
@@ -812,9 +835,9 @@ def _locate_ink(ink: np.ndarray) -> TableObservation | LocateFailure:
     oriented = _orient(contours, cells, pairs)
     if not oriented:
         by_names = _rows_beside_names(contours, cells)
-        by_squares = None if by_names else _rows_from_squares(ink, contours, hierarchy, cells)
+        by_squares = None if by_names else _rows_from_squares(ink, contours, hierarchy, cells, level=level)
         far = None if by_names or by_squares else _rows_from_squares(ink, contours, hierarchy, cells,
-                                                                     names_reach=NAME_BAND_FAR_REACH)
+                                                                     names_reach=NAME_BAND_FAR_REACH, level=level)
         return replace(oriented, cells=tuple(c.quad for c in cells),
                        by_names=_observation(contours, ink.shape, *by_names) if by_names else None,
                        by_squares=_observation(contours, ink.shape, *by_squares) if by_squares else None,
@@ -823,7 +846,7 @@ def _locate_ink(ink: np.ndarray) -> TableObservation | LocateFailure:
         # One row, and a column of printed squares no rules divide: the "row" was some small
         # print's boxes, the table's rules too faint to see (second press, make eval seed
         # 605918237, IMG_00311: a 15-px row under the title, beside 37-px squares).
-        made = _rows_from_squares(ink, contours, hierarchy, cells)
+        made = _rows_from_squares(ink, contours, hierarchy, cells, level=level)
         if made is not None:
             return LocateFailure("one row, beside a column of squares without rules between them",
                                  cells=tuple(c.quad for c in cells),
