@@ -176,6 +176,17 @@ def test_print_apart_under_the_line_is_no_next_row_of_its_label(tmp_path) -> Non
     assert result.signature == Signature.PRESENT
 
 
+def test_a_label_set_before_its_line_is_read_whole(tmp_path) -> None:
+    """Make eval seed 3605551275, second press, IMG_00253: the label to the left of a short
+    line; the strip read for it took in its last words only, which read as another paper's
+    text, and the signed back was dismissed as no ballot, without review."""
+    result, truth = read_generated(tmp_path, "label_before", 253, seed=3605551275, difficulty="normal", press="second")
+    assert (truth["kind"], truth["signature"]) == ("back", "present")
+    assert random_press_style(_rngs(3605551275, 253)["press"]).sig_label_pos == "left"
+    assert result.decision == Decision.BACK
+    assert result.signature == Signature.PRESENT
+
+
 def test_a_close_up_of_a_signed_back_is_a_back_not_a_front(tmp_path) -> None:
     """Make eval seed 800942543, IMG_00136: the signature's loops across the signature line
     made a two-row "table" with no square in it, and the label's «бюллетень» confirmed it a

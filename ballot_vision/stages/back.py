@@ -98,6 +98,10 @@ CAPTION_OCR_TRIES = 1
 #: the line, or as a caption under it with the signature's room above.
 LABEL_STRIP = (-0.35, 0.1)
 CAPTION_STRIP = (-0.15, 0.3)
+#: ...and along it: from a little before the line's start, or, where that read only part
+#: of the label, from up to two line lengths before it (a label set beside the line).
+LABEL_ALONG = (-0.6, 1.1)
+LABEL_BESIDE_ALONG = (-2.0, 1.1)
 #: Ink share beside the line on its label's side, below which there is no label.
 LABEL_INK = 0.004
 #: Share of a rule's length that must be dark (a row of text has gaps).
@@ -600,10 +604,18 @@ def read_back(bgr: np.ndarray, config: Config) -> BackReading:
         # with its label above the line shows the label under it upside down.
         tries = [(c, False) for c in candidates[:MAX_OCR_TRIES]] + [(c, True) for c in captions[:CAPTION_OCR_TRIES]]
         for (line, flip), caption in tries:
-            label = _text_strip(bgr, line, along=(-0.6, 1.1), across=CAPTION_STRIP if caption else LABEL_STRIP,
+            label = _text_strip(bgr, line, along=LABEL_ALONG, across=CAPTION_STRIP if caption else LABEL_STRIP,
                                 flip=flip)
             for languages in filter(None, (config.ocr.languages, config.ocr.retry_languages)):
                 ocr = read_text(label, languages=languages)
+                if not caption and label_groups(ocr.text) and not is_signature_label(ocr.text):
+                    # Part of the label: it may be set before the line, beside it, rather
+                    # than above it (another press's «Подпись ... ______»: the strip took in
+                    # its last words only, which read as some other paper's, and a signed
+                    # back was dismissed: second press, make eval seed 3605551275, IMG_00253).
+                    beside = read_text(_text_strip(bgr, line, along=LABEL_BESIDE_ALONG, across=LABEL_STRIP,
+                                                   flip=flip), languages=languages)
+                    ocr = beside if is_signature_label(beside.text) else ocr
                 best_ballot = max(best_ballot, keyword_score(ocr.text, "БЮЛЛЕТЕНЬ"))
                 if is_signature_label(ocr.text):
                     if not caption and _rule_beyond(line, flip, [c for c, _ in candidates]):
