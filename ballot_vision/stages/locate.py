@@ -415,7 +415,7 @@ def _rows_from_squares(ink: np.ndarray, contours, hierarchy: np.ndarray, cells: 
     best = None
     for hole, found in columns.items():
         side = float(np.median([s for _, s in found]))
-        found = [(c, s) for c, s in found if abs(np.log(s / side)) <= np.log(NAME_STACK_AREA) / 2]
+        found = [(c, s) for c, s in found if _alike_side(s, side)]
         filled = _filled_squares(contours, hierarchy, hole, side, found) if len(found) >= 2 else []
         # Squares a mark filled count only where the column holds with them: a blob that
         # merely looks like one must not break the column its clean squares make.
@@ -427,6 +427,12 @@ def _rows_from_squares(ink: np.ndarray, contours, hierarchy: np.ndarray, cells: 
         if column is not None and (best is None or len(column[3]) > len(best[3])):
             best = column
     return best
+
+
+def _alike_side(s: float, side: float) -> bool:
+    """Whether a square of side ``s`` is alike in size to squares of side ``side`` (px):
+    their areas within ``NAME_STACK_AREA`` of each other."""
+    return abs(np.log(s / side)) <= np.log(NAME_STACK_AREA) / 2
 
 
 def _square_column(ink: np.ndarray, contours, hierarchy: np.ndarray, hole: int, found: list[tuple[_Cell, float]],
@@ -506,7 +512,7 @@ def _filled_squares(contours, hierarchy: np.ndarray, hole: int, side: float,
             continue
         s = float(np.sqrt(cv2.contourArea(quad)))
         # Solid and square: a round emblem's blob overfills the quad its outline reduces to.
-        if abs(np.log(s / side)) <= np.log(NAME_STACK_AREA) / 2 and area <= FILLED_SQUARE_OVERFILL * s * s:
+        if _alike_side(s, side) and area <= FILLED_SQUARE_OVERFILL * s * s:
             squares.append((_Cell(quad=quad, area=s * s, centre=quad.mean(axis=0), parent=int(j), index=-1,
                                   has_square=True), s))
     return squares
