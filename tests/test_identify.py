@@ -574,3 +574,23 @@ def test_a_first_row_under_a_finger_is_not_ruled_out_by_the_print_above() -> Non
     cut = _cut_below_table("kz2021-maslikhat-5", 8.0, hide_first_row=True)
     identified = choose_template(cut, candidate_fits(locate_table(cut), TEMPLATES, cut.shape), load_config())
     assert not (identified and identified.certain and identified.template.id == "kz2021-maslikhat-4")
+
+
+def test_a_first_row_every_form_begins_with_is_not_the_only_name_read() -> None:
+    """A three-party maslikhat (Nur Otan, Ak Zhol, ADAL) whose outline stopped at a fold after
+    two rows fits the two-party form (Nur Otan, ADAL) as well. Geometry held it settled, so
+    only the first row's name was read as a check; Nur Otan heads both forms, and the ballot
+    was counted on the two-party form without review (second press, make eval seed
+    3316624790, IMG_00634). The second row's name tells them apart and is read too."""
+    from ballot_vision.stages.identify import RowNames, rank_by_row_names
+
+    template = TEMPLATES["kz2021-maslikhat-3"]
+    bgr = render_side(template, "front", px_per_mm=8.0, style=PrintStyle.default()).bgr
+    observation = locate_table(bgr)
+    assert observation and len(observation.rows) == 3
+    folded = dataclasses.replace(observation, rows=observation.rows[:2], rows_below=0)
+    fits = candidate_fits(folded, TEMPLATES, bgr.shape)
+    assert fits[0][0].id == "kz2021-maslikhat-2"  # the outline's own favourite
+    ranked, names = rank_by_row_names(bgr, fits, load_config(), rows_read=1)
+    assert names != RowNames.SETTLED or len(ranked[0][0].options) != 2
+    assert ranked[0][0].id == "kz2021-maslikhat-3"

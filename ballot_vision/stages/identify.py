@@ -657,7 +657,7 @@ def rank_by_row_names(bgr: np.ndarray, fits: list[tuple[Template, Registration]]
             profiles[k] = page_profile_match(bgr, fits[k][1].photo_to_mm, fits[k][0])
         return profiles[k]
     for position in _rows_to_read([f for f, c in zip(fits, choosable) if c],
-                                  [s for s, c in zip(their_seen, choosable) if c], len(seen))[:rows_read]:
+                                  [s for s, c in zip(their_seen, choosable) if c], len(seen), rows_read):
         index = seen[position]
         text = read_row(reg, index)
         if len(normalise(text)) < 6:
@@ -717,22 +717,39 @@ def _print_above(template: Template) -> bool:
     return _above_table(template).h >= PRINT_ABOVE_MM
 
 
-def _rows_to_read(fits: list[tuple[Template, Registration]], their_seen: list[list[int]], n_seen: int) -> list[int]:
-    """Positions among the seen rows in the order to read their names: the first seen row
-    (the check on where the rows are), then those whose party tells apart the most pairs
-    of fits with different numbers of rows (what the names are read for), in order down
-    the table. A four-party maslikhat's first three rows can name the same parties as
-    the five-party one's, and only its fourth row tells them apart (a sharp five-party
-    ballot with its last row under a finger went to review as either: make eval seed
-    1414213562, IMG_00510)."""
+def _rows_to_read(fits: list[tuple[Template, Registration]], their_seen: list[list[int]], n_seen: int,
+                  rows_read: int) -> list[int]:
+    """Positions among the seen rows in the order to read their names, at most ``rows_read``
+    of them: the first seen row (the check on where the rows are), then those whose party
+    tells apart the most pairs of fits with different numbers of rows (what the names are
+    read for), in order down the table. A four-party maslikhat's first three rows can name
+    the same parties as the five-party one's, and only its fourth row tells them apart (a
+    sharp five-party ballot with its last row under a finger went to review as either: make
+    eval seed 1414213562, IMG_00510).
+
+    Where one row alone is to be read (geometry has settled the rows: the first is read as
+    a check) and a fit with another number of rows names the same party as the first fit
+    in it, the row that tells the most apart is read too: the check cannot tell those two
+    apart. (Nur Otan heads the two- and the three-party maslikhats: a
+    three-party ballot whose outline stopped at a fold after two rows was counted on the
+    two-party form, its second row never read: second press, make eval seed 3316624790,
+    IMG_00634.)
+    """
     alike = [(t, seen) for (t, _), seen in zip(fits, their_seen) if len(seen) == n_seen]
 
-    def told_apart(position: int) -> int:
-        return sum(len(a.options) != len(b.options) and a.options[sa[position]].id != b.options[sb[position]].id
-                   for i, (a, sa) in enumerate(alike) for b, sb in alike[i + 1:])
+    def party(fit: tuple[Template, list[int]], position: int) -> str:
+        return fit[0].options[fit[1][position]].id
 
+    def told_apart(position: int) -> int:
+        return sum(len(a[0].options) != len(b[0].options) and party(a, position) != party(b, position)
+                   for i, a in enumerate(alike) for b in alike[i + 1:])
+
+    if not n_seen:
+        return []
     rest = sorted(range(1, n_seen), key=lambda position: -told_apart(position))
-    return [0, *rest] if n_seen else []
+    first_alike = bool(alike) and any(len(t.options) != len(alike[0][0].options) and party((t, s), 0) == party(alike[0], 0)
+                                      for t, s in alike[1:])
+    return [0, *rest][:2 if rows_read == 1 and first_alike else rows_read]
 
 
 #: A fit displaces the first one by its row names when its names match this much better.
