@@ -15,7 +15,8 @@ from ballot_vision.stages.identify import (PROFILE_MATCH, candidate_fits, choose
                                            settle_row_set, square_beyond, squares_fit, table_may_continue)
 from ballot_vision.stages.locate import locate_table
 from ballot_vision.synth.scenes import form_template
-from ballot_vision.templates import load_templates
+from ballot_vision.stages.register import Registration
+from ballot_vision.templates import Template, load_templates
 
 TEMPLATES = load_templates()
 PX_PER_MM = 4.0
@@ -522,6 +523,19 @@ def test_a_row_unseen_between_seen_rows_keeps_the_layout_whole_once_its_square_i
                           stretch=print_stretch(frames_mm)) is confirms
 
 
+def _outline_cut(template_id: str, *, rows_kept: int,
+                 rows_below: int) -> tuple[np.ndarray, list[tuple[Template, Registration]]]:
+    """A sharp render of ``template_id``'s front (8 px/mm) and the candidate fits of its table
+    as located, but with only its first ``rows_kept`` rows seen (a finger or a fold ended the
+    outline there) and ``rows_below`` rules' rows said to run on below them."""
+    template = TEMPLATES[template_id]
+    bgr = render_side(template, "front", px_per_mm=8.0, style=PrintStyle.default()).bgr
+    observation = locate_table(bgr)
+    assert observation and len(observation.rows) == len(template.options)
+    cut = dataclasses.replace(observation, rows=observation.rows[:rows_kept], rows_below=rows_below)
+    return bgr, candidate_fits(cut, TEMPLATES, bgr.shape)
+
+
 def test_the_row_names_read_are_those_that_tell_the_row_counts_apart() -> None:
     """A five-party maslikhat with its last row under a finger: its first three rows name
     the same parties as the four-party form with the People's Party and Auyl, and only
@@ -530,12 +544,7 @@ def test_the_row_names_read_are_those_that_tell_the_row_counts_apart() -> None:
     IMG_00510); the rows whose parties differ between the forms are read first."""
     from ballot_vision.stages.identify import RowNames, rank_by_row_names
 
-    template = TEMPLATES["kz2021-maslikhat-5"]
-    bgr = render_side(template, "front", px_per_mm=8.0, style=PrintStyle.default()).bgr
-    observation = locate_table(bgr)
-    assert observation and len(observation.rows) == 5
-    fingered = dataclasses.replace(observation, rows=observation.rows[:4], rows_below=1)
-    fits = candidate_fits(fingered, TEMPLATES, bgr.shape)
+    bgr, fits = _outline_cut("kz2021-maslikhat-5", rows_kept=4, rows_below=1)
     assert {"kz2021-maslikhat-5", "kz2021-maslikhat-4-npk-auyl"} <= {t.id for t, _ in fits}
     ranked, names = rank_by_row_names(bgr, fits, load_config(), rows_read=3)
     assert names == RowNames.SETTLED
@@ -584,12 +593,7 @@ def test_a_first_row_every_form_begins_with_is_not_the_only_name_read() -> None:
     3316624790, IMG_00634). The second row's name tells them apart and is read too."""
     from ballot_vision.stages.identify import RowNames, rank_by_row_names
 
-    template = TEMPLATES["kz2021-maslikhat-3"]
-    bgr = render_side(template, "front", px_per_mm=8.0, style=PrintStyle.default()).bgr
-    observation = locate_table(bgr)
-    assert observation and len(observation.rows) == 3
-    folded = dataclasses.replace(observation, rows=observation.rows[:2], rows_below=0)
-    fits = candidate_fits(folded, TEMPLATES, bgr.shape)
+    bgr, fits = _outline_cut("kz2021-maslikhat-3", rows_kept=2, rows_below=0)
     assert fits[0][0].id == "kz2021-maslikhat-2"  # the outline's own favourite
     ranked, names = rank_by_row_names(bgr, fits, load_config(), rows_read=1)
     assert names != RowNames.SETTLED or len(ranked[0][0].options) != 2

@@ -730,10 +730,9 @@ def _rows_to_read(fits: list[tuple[Template, Registration]], their_seen: list[li
     Where one row alone is to be read (geometry has settled the rows: the first is read as
     a check) and a fit with another number of rows names the same party as the first fit
     in it, the row that tells the most apart is read too: the check cannot tell those two
-    apart. (Nur Otan heads the two- and the three-party maslikhats: a
-    three-party ballot whose outline stopped at a fold after two rows was counted on the
-    two-party form, its second row never read: second press, make eval seed 3316624790,
-    IMG_00634.)
+    apart. (Nur Otan heads the two- and the three-party maslikhats: a three-party ballot
+    whose outline stopped at a fold after two rows was counted on the two-party form, its
+    second row never read: second press, make eval seed 3316624790, IMG_00634.)
     """
     alike = [(t, seen) for (t, _), seen in zip(fits, their_seen) if len(seen) == n_seen]
 
@@ -747,8 +746,10 @@ def _rows_to_read(fits: list[tuple[Template, Registration]], their_seen: list[li
     if not n_seen:
         return []
     rest = sorted(range(1, n_seen), key=lambda position: -told_apart(position))
-    first_alike = bool(alike) and any(len(t.options) != len(alike[0][0].options) and party((t, s), 0) == party(alike[0], 0)
-                                      for t, s in alike[1:])
+    favourite = alike[0] if alike else None
+    first_alike = favourite is not None and any(
+        len(other[0].options) != len(favourite[0].options) and party(other, 0) == party(favourite, 0)
+        for other in alike[1:])
     return [0, *rest][:2 if rows_read == 1 and first_alike else rows_read]
 
 
